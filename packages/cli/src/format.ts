@@ -1,0 +1,46 @@
+/** Text forms of values for people and for JSON. */
+import type { AttrValue, DType, NDArray } from "@meridian/io";
+
+/** Shortest decimal that reads back as the same float32 (as numpy and ncdump print them). */
+export function float32String(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  for (let p = 1; p <= 9; p++) {
+    const s = x.toPrecision(p);
+    if (Math.fround(Number(s)) === x) return String(Number(s));
+  }
+  return String(x);
+}
+
+/** A value as a JSON token: NaN and masked values are null, 64-bit integers keep every digit. */
+export function jsonValue(v: number | bigint | string | undefined, dtype: DType): string {
+  if (v === undefined) return "null";
+  if (typeof v === "bigint") return v.toString();
+  if (typeof v === "string") return JSON.stringify(v);
+  if (!Number.isFinite(v)) return "null";
+  return dtype === "float32" ? float32String(v) : String(v);
+}
+
+/** The data of an array as JSON tokens, in pieces, so big arrays never become one huge string. */
+export function* jsonData(a: NDArray, piece = 65536): Generator<string> {
+  const n = a.data.length;
+  for (let i = 0; i < n; i += piece) {
+    const parts: string[] = [];
+    for (let j = i; j < Math.min(n, i + piece); j++) parts.push(jsonValue(a.mask?.[j] ? undefined : a.data[j], a.dtype));
+    yield (i > 0 ? "," : "") + parts.join(",");
+  }
+}
+
+/** An attribute as a plain JSON value (64-bit integers beyond 2^53 as strings). */
+export function attrJson(v: AttrValue): unknown {
+  const one = (x: number | bigint) => (typeof x === "bigint" ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString()) : Number.isFinite(x) ? x : String(x));
+  if (typeof v === "string") return v;
+  if (Array.isArray(v)) return (v as (number | bigint)[]).map(one);
+  return one(v);
+}
+
+/** An attribute as ncdump shows it. */
+export function attrText(v: AttrValue, dtype: DType): string {
+  if (typeof v === "string") return JSON.stringify(v);
+  const list = Array.isArray(v) ? (v as (number | bigint)[]) : [v];
+  return list.map((x) => (typeof x === "number" && dtype === "float32" ? float32String(x) : String(x))).join(", ");
+}

@@ -1,0 +1,2 @@
+export { npyBytes } from "./npy.ts";
+export { infoJson, infoText } from "./commands/info.ts";

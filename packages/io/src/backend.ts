@@ -1,0 +1,32 @@
+import type { Attribute } from "./attribute.ts";
+import type { NumericArray, NumericDType } from "./dtype.ts";
+import type { Hyperslab } from "./selection.ts";
+import type { ByteSource } from "./source.ts";
+
+export type Format = "netcdf3" | "netcdf4" | "hdf5" | "fits";
+
+export interface VariableInfo {
+  name: string;
+  dims: string[];
+  shape: number[];
+  /** On-disk type: numeric, `char` (NetCDF text bytes) or `string`. */
+  dtype: NumericDType | "char" | "string";
+  attributes: Attribute[];
+}
+
+/**
+ * What a format reader provides: metadata, parsed once, and raw reads of
+ * hyperslabs. Everything else (selections, CF decoding, blocks, refs) is shared.
+ */
+export interface Backend {
+  format: Format;
+  /** Finer format name, e.g. `cdf2` for a NetCDF 64-bit-offset file. */
+  variant: string;
+  source: ByteSource;
+  dims: Record<string, number>;
+  unlimited: string[];
+  attributes: Attribute[];
+  variables: VariableInfo[];
+  /** Raw values of a hyperslab, row-major over the slab's counts (dropped dims included). */
+  read(variable: VariableInfo, slab: Hyperslab): Promise<NumericArray | string[]>;
+}

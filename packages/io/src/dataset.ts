@@ -1,0 +1,181 @@
+import { toAttrs, type Attribute } from "./attribute.ts";
+import type { Backend, Format, VariableInfo } from "./backend.ts";
+import { decode, decodedDtype } from "./cf.ts";
+import { itemSize, type DType, type NumericArray } from "./dtype.ts";
+import { ClosedError, closeNames, NotFoundError, SelectionError } from "./errors.ts";
+import { sizeOf, type Attrs, type NDArray } from "./ndarray.ts";
+import { makeRef, type DatasetRef } from "./ref.ts";
+import { resolveSelection, type Hyperslab, type Selection } from "./selection.ts";
+
+export interface ReadOptions {
+  /** Skip CF decoding: values exactly as stored. */
+  raw?: boolean;
+}
+
+export interface BlockOptions extends ReadOptions {
+  /** Iterate over this part of the variable only. */
+  selection?: Selection;
+}
+
+/** One block of `Variable.blocks()`: the data and where it starts in the variable. */
+export interface Block extends NDArray {
+  /** Index in the variable of the block's first element, one per dimension of the variable. */
+  start: number[];
+}
+
+/** Reads larger than this must go through blocks() (and JS typed arrays top out near here anyway). */
+export const MAX_READ_BYTES = 2 ** 32;
+/** Block size chosen by blocks() when the caller names no dimension. */
+export const DEFAULT_BLOCK_BYTES = 64 * 1024 * 1024;
+
+/** An open dataset: metadata is here at once; data is read on demand. */
+export class Dataset {
+  readonly variables: Readonly<Record<string, Variable>>;
+  readonly attrs: Attrs;
+  private closed = false;
+
+  constructor(private readonly backend: Backend, private readonly onClose: () => void) {
+    const vars: Record<string, Variable> = {};
+    for (const info of backend.variables) vars[info.name] = new Variable(this, info);
+    this.variables = vars;
+    this.attrs = toAttrs(backend.attributes);
+  }
+
+  /** The file path (or source name). */
+  get path(): string { return this.backend.source.name; }
+  get format(): Format { return this.backend.format; }
+  get variant(): string { return this.backend.variant; }
+  /** Dimension name to current size. */
+  get dims(): Readonly<Record<string, number>> { return this.backend.dims; }
+  /** Names of the unlimited (record) dimensions. */
+  get unlimited(): readonly string[] { return this.backend.unlimited; }
+  /** Global attributes with their on-disk types. */
+  get attributes(): readonly Attribute[] { return this.backend.attributes; }
+
+  variable(name: string): Variable {
+    const v = this.variables[name];
+    if (v) return v;
+    const hint = closeNames(name, Object.keys(this.variables));
+    throw new NotFoundError(`no variable "${name}"${hint.length ? `; did you mean ${hint.map((h) => `"${h}"`).join(", ")}?` : ""} (variables: ${Object.keys(this.variables).join(", ")})`, this.path);
+  }
+
+  /** A small JSON-serialisable reference that any process can reopen with openRef(). */
+  ref(variable?: string, selection?: Selection): DatasetRef {
+    if (variable !== undefined) this.variable(variable);
+    return makeRef(this, variable, selection);
+  }
+
+  /** @internal */
+  get _backend(): Backend {
+    if (this.closed) throw new ClosedError("dataset is closed", this.path);
+    return this.backend;
+  }
+
+  get isClosed() { return this.closed; }
+
+  /** Releases this handle. Its file descriptor goes back to the shared pool. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+  }
+
+  async [Symbol.asyncDispose]() { await this.close(); }
+}
+
+export class Variable {
+  readonly name: string;
+  readonly dims: readonly string[];
+  readonly shape: readonly number[];
+  /** The on-disk type. */
+  readonly dtype: VariableInfo["dtype"];
+  readonly attrs: Attrs;
+
+  constructor(readonly dataset: Dataset, private readonly info: VariableInfo) {
+    this.name = info.name;
+    this.dims = info.dims;
+    this.shape = info.shape;
+    this.dtype = info.dtype;
+    this.attrs = toAttrs(info.attributes);
+  }
+
+  /** Attributes with their on-disk types. */
+  get attributes(): readonly Attribute[] { return this.info.attributes; }
+  /** The type read() returns with CF decoding on. */
+  get decodedDtype(): DType { return decodedDtype(this.dtype, this.info.attributes); }
+  get size(): number { return sizeOf(this.shape); }
+
+  /** Reads a selection (default: everything) into memory. */
+  async read(selection?: Selection, options: ReadOptions = {}): Promise<NDArray> {
+    const slab = resolveSelection(selection, this.dims, this.shape, `${this.dataset.path}: variable ${this.name}`);
+    return this.readSlab(slab, options);
+  }
+
+  /**
+   * Iterates over the variable in blocks of at most `sizes[dim]` along each named
+   * dimension (whole along the others), holding one block in memory at a time.
+   * With no sizes, blocks of about 64 MiB along the first dimension.
+   */
+  async *blocks(sizes: Record<string, number> = {}, options: BlockOptions = {}): AsyncGenerator<Block> {
+    const where = `${this.dataset.path}: variable ${this.name}`;
+    const slab = resolveSelection(options.selection, this.dims, this.shape, where);
+    const step = this.dims.map((_, d) => slab.count[d] || 1);
+    for (const [dim, size] of Object.entries(sizes)) {
+      const d = this.dims.indexOf(dim);
+      if (d < 0) throw new SelectionError(`no dimension "${dim}" to block along; dims are (${this.dims.join(", ")})`, where);
+      if (!Number.isInteger(size) || size < 1) throw new SelectionError(`block size for ${dim} must be a positive integer, got ${size}`, where);
+      step[d] = Math.min(size, step[d]);
+    }
+    if (Object.keys(sizes).length === 0 && this.dims.length > 0) {
+      const bytesPerRow = (sizeOf(slab.count) / (slab.count[0] || 1)) * itemSize(this.dtype === "string" ? "uint8" : this.dtype);
+      step[0] = Math.max(1, Math.min(step[0], Math.floor(DEFAULT_BLOCK_BYTES / Math.max(1, bytesPerRow))));
+    }
+    if (sizeOf(slab.count) === 0) return;
+    const nd = this.dims.length;
+    const k = new Array<number>(nd).fill(0); // block position, in elements of the selection
+    for (;;) {
+      const sub: Hyperslab = {
+        start: k.map((p, d) => slab.start[d] + p * slab.step[d]),
+        count: k.map((p, d) => Math.min(step[d], slab.count[d] - p)),
+        step: slab.step,
+        keep: slab.keep,
+      };
+      const array = await this.readSlab(sub, options);
+      yield { ...array, start: sub.start };
+      let d = nd - 1;
+      while (d >= 0 && (k[d] += step[d]) >= slab.count[d]) k[d--] = 0;
+      if (d < 0) return;
+    }
+  }
+
+  /** A reference to this variable (and a selection of it) for openRef()/readRef(). */
+  ref(selection?: Selection): DatasetRef {
+    return this.dataset.ref(this.name, selection);
+  }
+
+  private async readSlab(slab: Hyperslab, { raw = false }: ReadOptions): Promise<NDArray> {
+    const backend = this.dataset._backend;
+    const where = `${this.dataset.path}: variable ${this.name}`;
+    const n = sizeOf(slab.count);
+    const bytes = n * (this.dtype === "string" ? 8 : itemSize(this.dtype));
+    if (bytes > MAX_READ_BYTES) {
+      throw new SelectionError(`selection of ${n} values (${(bytes / 2 ** 30).toFixed(1)} GiB) is too large to read at once; use blocks()`, where);
+    }
+    const values = await backend.read(this.info, slab);
+    const keptDims = this.dims.filter((_, d) => slab.keep[d]);
+    const keptShape = slab.count.filter((_, d) => slab.keep[d]);
+    const attrs = this.attrs;
+    if (raw || this.dtype === "string") {
+      return { data: values, shape: keptShape, dims: keptDims, dtype: this.dtype, attrs };
+    }
+    const decoded = decode(values as NumericArray, this.dtype, this.info.attributes, slab.count);
+    if (this.dtype === "char") {
+      // Strings run along the last dimension, which the result loses.
+      const lead = slab.keep.slice(0, -1);
+      return { data: decoded.data, shape: decoded.shape.filter((_, d) => lead[d]), dims: this.dims.slice(0, -1).filter((_, d) => lead[d]), dtype: "string", attrs };
+    }
+    const out: NDArray = { data: decoded.data, shape: keptShape, dims: keptDims, dtype: decoded.dtype, attrs };
+    if (decoded.mask) out.mask = decoded.mask;
+    return out;
+  }
+}

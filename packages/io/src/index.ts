@@ -1,0 +1,12 @@
+export { open, openBytes, openSource, clearCache, setMaxCachedDatasets } from "./open.ts";
+export { openRef, readRef, isRef, type DatasetRef } from "./ref.ts";
+export { Dataset, Variable, MAX_READ_BYTES, DEFAULT_BLOCK_BYTES, type Block, type BlockOptions, type ReadOptions } from "./dataset.ts";
+export type { Backend, Format, VariableInfo } from "./backend.ts";
+export { detectFormat } from "./detect.ts";
+export { decode, decodedDtype, DEFAULT_FILL } from "./cf.ts";
+export { type Attribute, attrValue, toAttrs } from "./attribute.ts";
+export { type NDArray, type Attrs, type AttrValue, at, sizeOf, strides } from "./ndarray.ts";
+export { parseSlice, resolveSelection, type Selection, type DimSelection, type Range, type Hyperslab } from "./selection.ts";
+export { type DType, type NumericDType, type NumericArray, type ArrayData, itemSize, numpyDescr } from "./dtype.ts";
+export { FileSource, MemorySource, setMaxOpenFiles, openFileCount, type ByteSource } from "./source.ts";
+export * from "./errors.ts";

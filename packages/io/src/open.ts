@@ -1,0 +1,110 @@
+/**
+ * open(): the one entry point for every format. Parsed metadata is cached per
+ * process (keyed by path and checked against the file's identity), so reopening a
+ * file, as engines do for every task, costs one stat().
+ */
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Backend } from "./backend.ts";
+import { Dataset } from "./dataset.ts";
+import { detectFormat } from "./detect.ts";
+import { FormatError, ioError, UnsupportedError } from "./errors.ts";
+import { openNetcdf3 } from "./formats/netcdf3/index.ts";
+import { FileSource, MemorySource, type ByteSource } from "./source.ts";
+
+interface Entry {
+  backend: Backend;
+  identity: { dev: number; ino: number; size: number; mtimeMs: number };
+  users: number;
+}
+
+/** Parsed datasets kept for reuse, least recently used first. */
+const cache = new Map<string, Entry>();
+let maxCached = 256;
+
+/** Opens a NetCDF, HDF5 or FITS file; the format comes from its magic bytes. */
+export async function open(path: string): Promise<Dataset> {
+  const abs = resolve(path);
+  let st;
+  try {
+    st = await stat(abs);
+  } catch (err) {
+    throw ioError(path, err);
+  }
+  let entry = cache.get(abs);
+  const same = entry && entry.identity.dev === st.dev && entry.identity.ino === st.ino && entry.identity.size === st.size && entry.identity.mtimeMs === st.mtimeMs;
+  if (entry && same) {
+    cache.delete(abs);
+    cache.set(abs, entry); // most recently used
+  } else {
+    if (entry) forget(abs, entry);
+    const source = await FileSource.open(abs);
+    const backend = await openSource(source).catch(async (e) => {
+      await source.close();
+      throw e;
+    });
+    entry = { backend, identity: source.identity, users: 0 };
+    cache.set(abs, entry);
+    await trim();
+  }
+  return handle(entry, abs);
+}
+
+function handle(entry: Entry, key: string): Dataset {
+  entry.users++;
+  return new Dataset(entry.backend, () => {
+    entry.users--;
+    if (entry.users === 0 && cache.get(key) !== entry) void entry.backend.source.close();
+  });
+}
+
+/** Drops a stale entry; its source closes when its last handle does. */
+function forget(key: string, entry: Entry) {
+  cache.delete(key);
+  if (entry.users === 0) void entry.backend.source.close();
+}
+
+async function trim() {
+  for (const [key, entry] of cache) {
+    if (cache.size <= maxCached) break;
+    if (entry.users === 0) {
+      cache.delete(key);
+      await entry.backend.source.close();
+    }
+  }
+}
+
+/** Parses a byte source (a file, or bytes in memory) into a backend. */
+export async function openSource(source: ByteSource): Promise<Backend> {
+  const format = await detectFormat(source);
+  switch (format) {
+    case "netcdf3":
+      return openNetcdf3(source);
+    case "hdf5":
+      throw new UnsupportedError("NetCDF-4/HDF5 files cannot be read yet (only NetCDF classic: CDF-1, CDF-2, CDF-5)", source.name);
+    case "fits":
+    case "gzip":
+      throw new UnsupportedError(`${format === "fits" ? "FITS" : "gzip-compressed"} files cannot be read yet (only NetCDF classic: CDF-1, CDF-2, CDF-5)`, source.name);
+    default:
+      throw new FormatError(source.name, 0, "not a NetCDF, HDF5 or FITS file: no known magic bytes at the start");
+  }
+}
+
+/** Opens bytes held in memory (tests, data that arrived over the wire). Not cached. */
+export async function openBytes(bytes: Uint8Array, name = "<memory>"): Promise<Dataset> {
+  const backend = await openSource(new MemorySource(name, bytes));
+  return new Dataset(backend, () => void backend.source.close());
+}
+
+/** Sets how many parsed datasets stay cached (default 256). */
+export function setMaxCachedDatasets(n: number) {
+  maxCached = n;
+}
+
+/** Forgets every idle cached dataset and closes its file. */
+export async function clearCache() {
+  for (const [key, entry] of [...cache]) if (entry.users === 0) {
+    cache.delete(key);
+    await entry.backend.source.close();
+  }
+}

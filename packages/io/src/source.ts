@@ -1,0 +1,171 @@
+import { open as fsOpen, stat, type FileHandle } from "node:fs/promises";
+import { resolve } from "node:path";
+import { ClosedError, FormatError, IOError, ioError } from "./errors.ts";
+
+/**
+ * Where a dataset's bytes come from. One method that matters: read exactly
+ * `length` bytes at `position`. A format reader never sees more than this, so a
+ * new backend (memory, object store) is one small class.
+ */
+export interface ByteSource {
+  /** Shown in errors: the file path, or a name for in-memory data. */
+  readonly name: string;
+  readonly size: number;
+  /** Reads exactly `length` bytes at `position` into `into[offset..]`; a read past the end is a FormatError. */
+  read(position: number, length: number, into?: Uint8Array, offset?: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** The largest single read the OS accepts (fs.read's length is a signed 32-bit int). */
+const MAX_READ = 1 << 30;
+
+function pastEnd(source: ByteSource, position: number, length: number): FormatError {
+  return new FormatError(source.name, position, `file is truncated: expected ${length} bytes here but the file ends at byte ${source.size}`);
+}
+
+export class MemorySource implements ByteSource {
+  private closed = false;
+  constructor(readonly name: string, private readonly bytes: Uint8Array) {}
+  get size() { return this.bytes.byteLength; }
+  async read(position: number, length: number, into?: Uint8Array, offset = 0): Promise<Uint8Array> {
+    if (this.closed) throw new ClosedError("dataset is closed", this.name);
+    if (position + length > this.bytes.byteLength) throw pastEnd(this, position, length);
+    const out = into ?? new Uint8Array(length);
+    out.set(this.bytes.subarray(position, position + length), offset);
+    return out;
+  }
+  async close() { this.closed = true; }
+}
+
+/** Identity of a file on disk, to notice when it changes under an open handle. */
+interface Identity { dev: number; ino: number; size: number; mtimeMs: number }
+
+/**
+ * A file read with positional reads. Its descriptor is borrowed from a
+ * process-wide pool that keeps at most `maxOpenFiles` descriptors open and closes
+ * the least recently used idle one when it needs another; a file whose
+ * descriptor was closed reopens on its next read, after checking it is still the
+ * same file.
+ */
+export class FileSource implements ByteSource {
+  handle?: FileHandle;
+  busy = 0;
+  private closed = false;
+  private constructor(readonly name: string, readonly identity: Identity) {}
+
+  static async open(path: string): Promise<FileSource> {
+    const abs = resolve(path);
+    let st;
+    try {
+      st = await stat(abs);
+    } catch (err) {
+      throw ioError(path, err);
+    }
+    if (st.isDirectory()) throw new IOError(path, "is a directory, not a file", "EISDIR");
+    const source = new FileSource(abs, { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
+    await pool.run(source, async () => {}); // open now, so permission errors show at open()
+    return source;
+  }
+
+  get size() { return this.identity.size; }
+  get path() { return this.name; }
+
+  async read(position: number, length: number, into?: Uint8Array, offset = 0): Promise<Uint8Array> {
+    if (this.closed) throw new ClosedError("dataset is closed", this.name);
+    if (position < 0 || position + length > this.size) throw pastEnd(this, position, length);
+    const out = into ?? new Uint8Array(length);
+    await pool.run(this, async (fh) => {
+      let done = 0;
+      while (done < length) {
+        const n = Math.min(MAX_READ, length - done);
+        let got: number;
+        try {
+          ({ bytesRead: got } = await fh.read(out, offset + done, n, position + done));
+        } catch (err) {
+          throw ioError(this.name, err);
+        }
+        if (got === 0) throw new FormatError(this.name, position + done, `file is shorter than when it was opened (expected ${this.size} bytes)`);
+        done += got;
+      }
+    });
+    return out;
+  }
+
+  async close() {
+    if (this.closed) return;
+    this.closed = true;
+    await pool.release(this);
+  }
+}
+
+/** The process-wide descriptor pool behind every FileSource. */
+class DescriptorPool {
+  maxOpen = 64;
+  /** Sources with an open descriptor, least recently used first (Map keeps insertion order). */
+  private open = new Map<FileSource, true>();
+
+  async run<T>(source: FileSource, fn: (fh: FileHandle) => Promise<T>): Promise<T> {
+    if (!source.handle) await this.acquire(source);
+    this.open.delete(source);
+    this.open.set(source, true);
+    source.busy++;
+    try {
+      return await fn(source.handle!);
+    } finally {
+      source.busy--;
+    }
+  }
+
+  private async acquire(source: FileSource) {
+    await this.evict(this.maxOpen - 1);
+    let fh: FileHandle;
+    try {
+      fh = await fsOpen(source.name, "r");
+    } catch (err) {
+      throw ioError(source.name, err);
+    }
+    if (source.handle) { // another read opened it meanwhile
+      await fh.close();
+      return;
+    }
+    const st = await fh.stat();
+    const id = source.identity;
+    if (st.dev !== id.dev || st.ino !== id.ino || st.size !== id.size || st.mtimeMs !== id.mtimeMs) {
+      await fh.close();
+      throw new IOError(source.name, "file changed on disk since it was opened; open it again", "ESTALE");
+    }
+    source.handle = fh;
+  }
+
+  /** Closes idle descriptors, oldest first, until at most `keep` are open. */
+  private async evict(keep: number) {
+    for (const s of this.open.keys()) {
+      if (this.open.size <= keep) break;
+      if (s.busy > 0) continue;
+      this.open.delete(s);
+      const fh = s.handle;
+      s.handle = undefined;
+      await fh?.close();
+    }
+  }
+
+  async release(source: FileSource) {
+    this.open.delete(source);
+    const fh = source.handle;
+    source.handle = undefined;
+    await fh?.close();
+  }
+
+  get openCount() { return this.open.size; }
+}
+
+const pool = new DescriptorPool();
+
+/** Caps the number of file descriptors meridian keeps open at once (default 64). */
+export function setMaxOpenFiles(n: number) {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`max open files must be a positive integer, got ${n}`);
+  pool.maxOpen = n;
+}
+
+/** How many descriptors are open now (for tests and status displays). */
+export const openFileCount = () => pool.openCount;
