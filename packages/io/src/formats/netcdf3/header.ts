@@ -72,15 +72,16 @@ class Cursor {
     this.pos += 4;
     return v;
   }
-  /** NON_NEG: 32-bit in CDF-1/2, 64-bit in CDF-5. */
+  /** NON_NEG: unsigned 32-bit in CDF-1/2 (as netCDF-C reads it), signed 64-bit in CDF-5. */
   count(what: string): number {
+    return this.wide ? this.i64(what) : this.u32(what);
+  }
+  /** A CDF-1 data offset: a signed 32-bit integer. */
+  offset32(what: string): number {
     const at = this.pos;
-    if (!this.wide) {
-      const v = this.u32(what);
-      if (v > 0x7fffffff) this.fail(`${what} is negative (${v | 0})`, at);
-      return v;
-    }
-    return this.i64(what, at);
+    const v = this.u32(what);
+    if (v > 0x7fffffff) this.fail(`${what} is negative (${v | 0})`, at);
+    return v;
   }
   i64(what: string, at = this.pos): number {
     this.need(8, what);
@@ -138,7 +139,6 @@ export function parseHeader(buf: Uint8Array, file: string, fileSize: number): Nc
   } else {
     const v = c.u32("numrecs");
     numrecs = v === 0xffffffff ? -1 : v;
-    if (v > 0x7fffffff && v !== 0xffffffff) c.fail(`number of records is negative (${v | 0})`, numrecsAt);
   }
 
   const dims = parseDims(c);
@@ -153,7 +153,7 @@ export function parseHeader(buf: Uint8Array, file: string, fileSize: number): Nc
   for (const v of vars) {
     if (v.begin < headerSize) c.fail(`variable ${v.name} starts at byte ${v.begin}, inside the header (which ends at byte ${headerSize})`, headerSize);
   }
-  const recBegin = recordVars.length ? Math.min(...recordVars.map((v) => v.begin)) : fileSize;
+  const recBegin = recordVars.length ? recordVars.reduce((m, v) => Math.min(m, v.begin), Infinity) : fileSize;
   if (numrecs === -1) numrecs = recSize > 0 ? Math.max(0, Math.floor((fileSize - recBegin) / recSize)) : 0;
   if (recordVars.length && numrecs * recSize + recBegin > Number.MAX_SAFE_INTEGER) {
     c.fail(`${numrecs} records of ${recSize} bytes overflow the addressable size`, numrecsAt);
@@ -237,7 +237,7 @@ function parseVars(c: Cursor, dims: Nc3Dim[], variant: Variant): Nc3Var[] {
     const dtype = TYPES[code];
     if (!dtype || (code > 6 && !c.wide)) c.fail(`variable ${name} has unknown type ${code}`, typeAt);
     c.count(`vsize of variable ${name}`); // recomputed below; writers set it to 2^32-1 for large variables
-    const begin = variant === "cdf1" ? c.count(`offset of variable ${name}`) : c.i64(`offset of variable ${name}`);
+    const begin = variant === "cdf1" ? c.offset32(`offset of variable ${name}`) : c.i64(`offset of variable ${name}`);
     const isRecord = ids.length > 0 && dims[ids[0]].unlimited;
     const shape = ids.map((id) => dims[id].size);
     let bytes = itemSize(dtype);

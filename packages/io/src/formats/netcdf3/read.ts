@@ -18,9 +18,9 @@ const SPAN = 4 * 1024 * 1024;
 export async function readSlab(source: ByteSource, header: Nc3Header, v: Nc3Var, slab: Hyperslab): Promise<NumericArray> {
   const size = itemSize(v.dtype);
   const n = slab.count.reduce((a, b) => a * b, 1);
+  if (n > 0) checkExtent(source, header, v, slab); // before allocating: the extent is bounded by the file size
   const out = new Uint8Array(new ArrayBuffer(n * size));
   if (n > 0) {
-    checkExtent(source, header, v, slab);
     await gather(source, runs(header, v, slab), out);
     swapToNative(out, size);
   }

@@ -1,0 +1,81 @@
+/**
+ * Mutates the real sample files (truncations, byte flips and extreme values in
+ * the header) a few thousand times: every outcome must be a valid read or a
+ * typed MeridianError, quickly and without large allocations.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { MeridianError } from "../../errors.ts";
+import { openBytes } from "../../open.ts";
+import { classicFiles, DATASETS, rng } from "../../testing.ts";
+
+const ITERATIONS = 3000;
+const EXTREMES = [0xffffffff, 0x7fffffff, 0x80000000, 0, 1, 0x10000, 0xfffffffe];
+
+describe("fuzzing the NetCDF classic reader with mutated real files", () => {
+  const files = classicFiles()
+    .filter((f) => statSync(join(DATASETS, f)).size < 1_000_000)
+    .map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(DATASETS, f))) }));
+
+  it(`gives only typed errors over ${ITERATIONS} mutations`, async () => {
+    expect(files.length).toBeGreaterThanOrEqual(8);
+    const random = rng(20261122);
+    const int = (n: number) => Math.floor(random() * n);
+    const outcomes = { ok: 0, typed: 0 };
+    for (let i = 0; i < ITERATIONS; i++) {
+      const f = files[int(files.length)];
+      const bytes = f.bytes.slice();
+      const headerEnd = Math.min(bytes.length, 2048);
+      let mutated: Uint8Array = bytes;
+      let how: string;
+      switch (int(3)) {
+        case 0: {
+          const cut = int(bytes.length);
+          mutated = bytes.subarray(0, cut);
+          how = `truncated to ${cut}`;
+          break;
+        }
+        case 1: {
+          const flips = 1 + int(8);
+          const where: number[] = [];
+          for (let k = 0; k < flips; k++) {
+            const p = int(headerEnd);
+            bytes[p] ^= 1 << int(8);
+            where.push(p);
+          }
+          how = `bits flipped at ${where.join(",")}`;
+          break;
+        }
+        default: {
+          const p = 4 * int(headerEnd >> 2);
+          const v = EXTREMES[int(EXTREMES.length)];
+          new DataView(bytes.buffer).setUint32(p, v);
+          how = `word at ${p} set to ${v}`;
+        }
+      }
+      const started = performance.now();
+      try {
+        const ds = await openBytes(mutated, f.name);
+        for (const v of Object.values(ds.variables).slice(0, 40)) {
+          if (v.size === 0) continue;
+          await v.read(v.dims.map(() => 0));
+          await v.read(v.dims.map(() => -1));
+          if (v.size <= 4096) await v.read();
+        }
+        outcomes.ok++;
+      } catch (e) {
+        if (!(e instanceof MeridianError)) {
+          throw new Error(`iteration ${i}, ${f.name} ${how}: untyped ${(e as Error)?.stack ?? e}`);
+        }
+        expect(e.message.startsWith(f.name)).toBe(true);
+        outcomes.typed++;
+      }
+      const took = performance.now() - started;
+      if (took > 1000) throw new Error(`iteration ${i}, ${f.name} ${how}: took ${took.toFixed(0)} ms`);
+    }
+    // Both paths were exercised: plenty of mutations are caught, some are harmless.
+    expect(outcomes.typed).toBeGreaterThan(ITERATIONS / 10);
+    expect(outcomes.ok).toBeGreaterThan(0);
+  });
+});
