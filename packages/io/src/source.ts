@@ -98,55 +98,68 @@ export class FileSource implements ByteSource {
   }
 }
 
-/** The process-wide descriptor pool behind every FileSource. */
+/**
+ * The process-wide descriptor pool behind every FileSource. At most `maxOpen`
+ * descriptors are open or opening at any time; a read that needs one when all
+ * are busy waits for the next to become idle.
+ */
 class DescriptorPool {
   maxOpen = 64;
-  /** Sources with an open descriptor, least recently used first (Map keeps insertion order). */
+  /** Sources with an open descriptor, least recently used first (a Map keeps insertion order). */
   private open = new Map<FileSource, true>();
+  private opening = new Map<FileSource, Promise<void>>();
+  /** Descriptors being opened right now (they count against the limit). */
+  private inFlight = 0;
+  private waiters: (() => void)[] = [];
 
   async run<T>(source: FileSource, fn: (fh: FileHandle) => Promise<T>): Promise<T> {
-    if (!source.handle) await this.acquire(source);
-    this.open.delete(source);
-    this.open.set(source, true);
     source.busy++;
     try {
-      return await fn(source.handle!);
+      while (!source.handle) await (this.opening.get(source) ?? this.acquire(source));
+      this.open.delete(source);
+      this.open.set(source, true);
+      return await fn(source.handle);
     } finally {
       source.busy--;
+      if (source.busy === 0) this.waiters.shift()?.();
     }
   }
 
-  private async acquire(source: FileSource) {
-    await this.evict(this.maxOpen - 1);
-    let fh: FileHandle;
-    try {
-      fh = await fsOpen(source.name, "r");
-    } catch (err) {
-      throw ioError(source.name, err);
-    }
-    if (source.handle) { // another read opened it meanwhile
-      await fh.close();
-      return;
-    }
-    const st = await fh.stat();
-    const id = source.identity;
-    if (st.dev !== id.dev || st.ino !== id.ino || st.size !== id.size || st.mtimeMs !== id.mtimeMs) {
-      await fh.close();
-      throw new IOError(source.name, "file changed on disk since it was opened; open it again", "ESTALE");
-    }
-    source.handle = fh;
+  private acquire(source: FileSource): Promise<void> {
+    const p = (async () => {
+      while (this.open.size + this.inFlight >= this.maxOpen) {
+        if (!(await this.evictOne())) await new Promise<void>((wake) => this.waiters.push(wake));
+      }
+      let fh: FileHandle;
+      this.inFlight++;
+      try {
+        fh = await fsOpen(source.name, "r");
+      } catch (err) {
+        throw ioError(source.name, err);
+      } finally {
+        this.inFlight--;
+      }
+      const st = await fh.stat();
+      const id = source.identity;
+      if (st.dev !== id.dev || st.ino !== id.ino || st.size !== id.size || st.mtimeMs !== id.mtimeMs) {
+        await fh.close();
+        throw new IOError(source.name, "file changed on disk since it was opened; open it again", "ESTALE");
+      }
+      source.handle = fh;
+      this.open.set(source, true);
+    })().finally(() => this.opening.delete(source));
+    this.opening.set(source, p);
+    return p;
   }
 
-  /** Closes idle descriptors, oldest first, until at most `keep` are open. */
-  private async evict(keep: number) {
+  /** Closes the least recently used idle descriptor; false when every one is busy. */
+  private async evictOne(): Promise<boolean> {
     for (const s of this.open.keys()) {
-      if (this.open.size <= keep) break;
       if (s.busy > 0) continue;
-      this.open.delete(s);
-      const fh = s.handle;
-      s.handle = undefined;
-      await fh?.close();
+      await this.release(s);
+      return true;
     }
+    return false;
   }
 
   async release(source: FileSource) {
@@ -154,6 +167,7 @@ class DescriptorPool {
     const fh = source.handle;
     source.handle = undefined;
     await fh?.close();
+    this.waiters.shift()?.();
   }
 
   get openCount() { return this.open.size; }

@@ -1,0 +1,68 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { SelectionError } from "./errors.ts";
+import type { Selection } from "./selection.ts";
+import { open } from "./open.ts";
+import { strides } from "./ndarray.ts";
+import { DATASETS } from "./testing.ts";
+
+const TAS = join(DATASETS, "netcdf/geocat-datafiles/tas_rectilinear_grid_2D.nc");
+
+/** Puts blocks back together into one array of the full selection's shape. */
+function assemble(blocks: { data: ArrayLike<number>; shape: number[]; start: number[] }[], shape: number[], origin: number[], step: number[]) {
+  const out = new Float64Array(shape.reduce((a, b) => a * b, 1)).fill(NaN);
+  const st = strides(shape);
+  for (const b of blocks) {
+    const bst = strides(b.shape);
+    for (let i = 0; i < b.data.length; i++) {
+      let flat = 0;
+      for (let d = 0; d < shape.length; d++) {
+        const local = Math.floor(i / bst[d]) % b.shape[d];
+        flat += ((b.start[d] - origin[d]) / step[d] + local) * st[d];
+      }
+      out[flat] = b.data[i];
+    }
+  }
+  return out;
+}
+
+describe("Variable.blocks", () => {
+  it("covers the variable exactly once, block by block", async () => {
+    const ds = await open(TAS);
+    const v = ds.variable("tas");
+    const whole = await v.read();
+    const blocks = [];
+    for await (const b of v.blocks({ time: 5, lat: 40 })) blocks.push({ ...b, data: Float64Array.from(b.data as Float32Array) });
+    expect(blocks.map((b) => b.start)).toEqual([
+      [0, 0, 0], [0, 40, 0], [0, 80, 0], [5, 0, 0], [5, 40, 0], [5, 80, 0], [10, 0, 0], [10, 40, 0], [10, 80, 0],
+    ]);
+    expect(blocks.map((b) => b.shape)).toEqual([
+      [5, 40, 192], [5, 40, 192], [5, 16, 192], [5, 40, 192], [5, 40, 192], [5, 16, 192], [2, 40, 192], [2, 40, 192], [2, 16, 192],
+    ]);
+    expect(assemble(blocks, [12, 96, 192], [0, 0, 0], [1, 1, 1])).toEqual(Float64Array.from(whole.data as Float32Array));
+    await ds.close();
+  });
+
+  it("iterates over a strided selection", async () => {
+    const ds = await open(TAS);
+    const v = ds.variable("tas");
+    const sel: Selection = { time: [1, 12, 3], lon: [5, 100, 7] };
+    const whole = await v.read(sel);
+    const blocks = [];
+    for await (const b of v.blocks({ time: 2 }, { selection: sel })) blocks.push({ ...b, data: Float64Array.from(b.data as Float32Array) });
+    expect(blocks.map((b) => b.start[0])).toEqual([1, 7]);
+    expect(assemble(blocks, whole.shape, [1, 0, 5], [3, 1, 7])).toEqual(Float64Array.from(whole.data as Float32Array));
+    await ds.close();
+  });
+
+  it("chooses about 64 MiB blocks when given no sizes, and checks its arguments", async () => {
+    const ds = await open(TAS);
+    const v = ds.variable("tas");
+    const all = [];
+    for await (const b of v.blocks()) all.push(b.shape);
+    expect(all).toEqual([[12, 96, 192]]);
+    await expect(v.blocks({ height: 2 }).next()).rejects.toThrow(SelectionError);
+    await expect(v.blocks({ time: 0 }).next()).rejects.toThrow(/positive integer/);
+    await ds.close();
+  });
+});
