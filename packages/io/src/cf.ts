@@ -3,7 +3,8 @@
  *
  * 1. `_Unsigned = "true"` reinterprets signed integers as unsigned (and "false" the reverse).
  * 2. Missing values are found on the raw, still packed values: every `missing_value`,
- *    the `_FillValue` (or, without one, the netCDF default fill of the type), and
+ *    the `_FillValue` (or, without one, the netCDF default fill of the type, every
+ *    type including bytes, unless `_Unsigned` reinterprets them), and
  *    anything outside `valid_range` (or `valid_min`/`valid_max`). As in netCDF4-python,
  *    an attribute whose value the variable's type cannot represent exactly is ignored.
  * 3. `scale_factor`/`add_offset` unpack into the type of `scale_factor` (float64 if
@@ -105,7 +106,9 @@ function missingRule(raw: NumericDType, store: NumericDType, attrs: readonly Att
   exact(find(attrs, "missing_value")).forEach(add);
   const fill = find(attrs, "_FillValue");
   if (fill) add(exact(fill)[0]);
-  else add(DEFAULT_FILL[raw]);
+  // The default fill is not applied to reinterpreted (_Unsigned) data: there its bit
+  // pattern is an ordinary value (129 in unsigned flags), as netCDF4-python agrees.
+  else if (store === raw) add(DEFAULT_FILL[raw]);
   const range = exact(find(attrs, "valid_range"));
   let min: number | bigint | undefined, max: number | bigint | undefined;
   if (range.length === 2) [min, max] = range;

@@ -208,7 +208,9 @@ function parseAttrs(c: Cursor, what: string): Attribute[] {
     const size = itemSize(dtype);
     c.checkCount(nelems, size, `${what} ${name} value`, countAt);
     const raw = c.bytes(nelems * size, `value of ${what} ${name}`);
-    attrs.push({ name, dtype, value: dtype === "char" ? decodeText(raw) : decodeBigEndian(dtype, raw) });
+    // A char _FillValue is a byte, NUL included; other text drops its NUL padding.
+    const text = () => (name === "_FillValue" ? utf8.decode(raw) : decodeText(raw));
+    attrs.push({ name, dtype, value: dtype === "char" ? text() : decodeBigEndian(dtype, raw) });
   }
   return attrs;
 }
