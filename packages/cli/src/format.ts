@@ -5,10 +5,17 @@ import type { AttrValue, DType, NDArray } from "@meridian/io";
 export function float32String(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   for (let p = 1; p <= 9; p++) {
-    const s = x.toPrecision(p);
-    if (Math.fround(Number(s)) === x) return String(Number(s));
+    const n = Number(x.toPrecision(p));
+    if (Math.fround(n) === x) return Object.is(n, -0) ? "-0" : Math.abs(n) >= 1e16 ? n.toExponential() : String(n);
   }
   return String(x);
+}
+
+/** JSON.stringify, except that -0 stays -0 (an attribute may hold it). */
+export function stringify(value: unknown, indent = 2): string {
+  const marker = "\u0000-0\u0000";
+  const text = JSON.stringify(value, (_, v) => (Object.is(v, -0) ? marker : v), indent);
+  return text.replaceAll(JSON.stringify(marker), "-0");
 }
 
 /** A value as a JSON token: NaN and masked values are null, 64-bit integers keep every digit. */
@@ -17,6 +24,7 @@ export function jsonValue(v: number | bigint | string | undefined, dtype: DType)
   if (typeof v === "bigint") return v.toString();
   if (typeof v === "string") return JSON.stringify(v);
   if (!Number.isFinite(v)) return "null";
+  if (Object.is(v, -0)) return "-0";
   return dtype === "float32" ? float32String(v) : String(v);
 }
 

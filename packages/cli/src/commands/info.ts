@@ -1,10 +1,10 @@
 import { open, type Dataset } from "@meridian/io";
-import { attrJson, attrText } from "../format.ts";
+import { attrJson, attrText, stringify } from "../format.ts";
 
 export async function info(file: string, options: { json?: boolean }): Promise<void> {
   const ds = await open(file);
   try {
-    process.stdout.write(options.json ? JSON.stringify(infoJson(ds), null, 2) + "\n" : infoText(ds));
+    process.stdout.write(options.json ? stringify(infoJson(ds)) + "\n" : infoText(ds));
   } finally {
     await ds.close();
   }
