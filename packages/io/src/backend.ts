@@ -27,6 +27,10 @@ export interface Backend {
   unlimited: string[];
   attributes: Attribute[];
   variables: VariableInfo[];
-  /** Raw values of a hyperslab, row-major over the slab's counts (dropped dims included). */
-  read(variable: VariableInfo, slab: Hyperslab): Promise<NumericArray | string[]>;
+  /**
+   * Raw values of a hyperslab, row-major over the slab's counts (dropped dims
+   * included), in native byte order. With `into`, a reader may place them there
+   * (when it is large enough) instead of allocating.
+   */
+  read(variable: VariableInfo, slab: Hyperslab, into?: Uint8Array): Promise<NumericArray | string[]>;
 }

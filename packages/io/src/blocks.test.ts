@@ -55,6 +55,23 @@ describe("Variable.blocks", () => {
     await ds.close();
   });
 
+  it("with reuse, streams the same values through one buffer", async () => {
+    const ds = await open(TAS);
+    const v = ds.variable("tas");
+    const fresh = [];
+    for await (const b of v.blocks({ time: 2 })) fresh.push(Array.from(b.data as Float32Array));
+    const reused = [];
+    const buffers = new Set();
+    for await (const b of v.blocks({ time: 2 }, { reuse: true })) {
+      reused.push(Array.from(b.data as Float32Array)); // copied: the data is only valid until the next block
+      buffers.add((b.data as Float32Array).buffer);
+    }
+    expect(reused).toEqual(fresh);
+    expect(reused.length).toBe(6);
+    expect(buffers.size).toBe(1);
+    await ds.close();
+  });
+
   it("chooses about 64 MiB blocks when given no sizes, and checks its arguments", async () => {
     const ds = await open(TAS);
     const v = ds.variable("tas");

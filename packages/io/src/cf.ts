@@ -15,6 +15,7 @@
  *    trailing NULs removed.
  */
 import type { Attribute } from "./attribute.ts";
+import { replace32, replace64 } from "./kernels/simd.ts";
 import { allocate, isBig, isFloat, SIGNED, UNSIGNED, viewAs, type ArrayData, type DType, type NumericArray, type NumericDType } from "./dtype.ts";
 
 /** netCDF's default fill values (netcdf.h NC_FILL_*). */
@@ -122,6 +123,27 @@ function missingRule(raw: NumericDType, store: NumericDType, attrs: readonly Att
   return rule;
 }
 
+/**
+ * Sets missing floats to NaN in place. The common case, a few fill values and no
+ * valid range, replaces bit patterns (with SIMD when the array lives in wasm
+ * memory); zero is left to the float comparison, which also matches -0.
+ */
+function maskFloats(data: Float32Array | Float64Array, rule: MissingRule) {
+  const { values, min, max } = rule;
+  if (min === undefined && max === undefined && values.length && !values.includes(0)) {
+    if (data instanceof Float32Array) {
+      const words = new Int32Array(data.buffer, data.byteOffset, data.length);
+      for (const v of values) replace32(words, new Int32Array(Float32Array.of(Number(v)).buffer)[0], 0x7fc00000);
+    } else {
+      const words = new BigInt64Array(data.buffer, data.byteOffset, data.length);
+      for (const v of values) replace64(words, new BigInt64Array(Float64Array.of(Number(v)).buffer)[0], 0x7ff8000000000000n);
+    }
+    return;
+  }
+  const mask = findMissing(data, rule);
+  if (mask) for (let i = 0; i < data.length; i++) if (mask[i]) data[i] = NaN;
+}
+
 /** Marks missing values; returns undefined when none is missing. */
 function findMissing(data: NumericArray, rule: MissingRule): Uint8Array | undefined {
   const n = data.length;
@@ -147,13 +169,14 @@ export function decode(raw: NumericArray, dtype: NumericDType | "char", attrs: r
   if (dtype === "char") return decodeChars(raw as Uint8Array, shape, attrs);
   const store = storageType(dtype, attrs);
   const data = store === dtype ? raw : viewAs(store, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
-  const mask = findMissing(data, missingRule(dtype, store, attrs));
+  const rule = missingRule(dtype, store, attrs);
   const packed = packedType(attrs);
-  if (packed) return { data: unpack(data, mask, packed, attrs), dtype: packed, shape };
-  if (isFloat(store)) {
-    if (mask) for (let i = 0; i < mask.length; i++) if (mask[i]) (data as Float32Array)[i] = NaN;
+  if (!packed && isFloat(store)) {
+    maskFloats(data as Float32Array | Float64Array, rule);
     return { data, dtype: store, shape };
   }
+  const mask = findMissing(data, rule);
+  if (packed) return { data: unpack(data, mask, packed, attrs), dtype: packed, shape };
   return mask ? { data, dtype: store, shape, mask } : { data, dtype: store, shape };
 }
 

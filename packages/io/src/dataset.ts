@@ -2,6 +2,7 @@ import { toAttrs, type Attribute } from "./attribute.ts";
 import type { Backend, Format, VariableInfo } from "./backend.ts";
 import { decode, decodedDtype } from "./cf.ts";
 import { itemSize, type DType, type NumericArray } from "./dtype.ts";
+import { allocateBytes } from "./kernels/simd.ts";
 import { ClosedError, closeNames, NotFoundError, SelectionError } from "./errors.ts";
 import { sizeOf, type Attrs, type NDArray } from "./ndarray.ts";
 import { makeRef, type DatasetRef } from "./ref.ts";
@@ -15,6 +16,12 @@ export interface ReadOptions {
 export interface BlockOptions extends ReadOptions {
   /** Iterate over this part of the variable only. */
   selection?: Selection;
+  /**
+   * Read every block into the same buffer: no allocation per block, so faster,
+   * and memory stays at one block. A block's data is then valid only until the
+   * next block is asked for: copy what you keep.
+   */
+  reuse?: boolean;
 }
 
 /** One block of `Variable.blocks()`: the data and where it starts in the variable. */
@@ -131,20 +138,10 @@ export class Variable {
       step[0] = Math.max(1, Math.min(step[0], Math.floor(DEFAULT_BLOCK_BYTES / Math.max(1, bytesPerRow))));
     }
     if (sizeOf(slab.count) === 0) return;
-    const nd = this.dims.length;
-    const k = new Array<number>(nd).fill(0); // block position, in elements of the selection
-    for (;;) {
-      const sub: Hyperslab = {
-        start: k.map((p, d) => slab.start[d] + p * slab.step[d]),
-        count: k.map((p, d) => Math.min(step[d], slab.count[d] - p)),
-        step: slab.step,
-        keep: slab.keep,
-      };
-      const array = await this.readSlab(sub, options);
-      yield { ...array, start: sub.start };
-      let d = nd - 1;
-      while (d >= 0 && (k[d] += step[d]) >= slab.count[d]) k[d--] = 0;
-      if (d < 0) return;
+    // With reuse, every block is read into the same buffer.
+    const into = options.reuse && this.dtype !== "string" ? allocateBytes(sizeOf(step) * itemSize(this.dtype)) : undefined;
+    for (const sub of blockSlabs(slab, step)) {
+      yield { ...this.present(await this.readRaw(sub, into), sub, options), start: sub.start };
     }
   }
 
@@ -153,15 +150,23 @@ export class Variable {
     return this.dataset.ref(this.name, selection);
   }
 
-  private async readSlab(slab: Hyperslab, { raw = false }: ReadOptions): Promise<NDArray> {
+  private async readSlab(slab: Hyperslab, options: ReadOptions): Promise<NDArray> {
+    return this.present(await this.readRaw(slab), slab, options);
+  }
+
+  private readRaw(slab: Hyperslab, into?: Uint8Array): Promise<NumericArray | string[]> {
     const backend = this.dataset._backend;
-    const where = `${this.dataset.path}: variable ${this.name}`;
     const n = sizeOf(slab.count);
     const bytes = n * (this.dtype === "string" ? 8 : itemSize(this.dtype));
     if (bytes > MAX_READ_BYTES) {
+      const where = `${this.dataset.path}: variable ${this.name}`;
       throw new SelectionError(`selection of ${n} values (${(bytes / 2 ** 30).toFixed(1)} GiB) is too large to read at once; use blocks()`, where);
     }
-    const values = await backend.read(this.info, slab);
+    return backend.read(this.info, slab, into);
+  }
+
+  /** Raw values as the caller asked for them: CF-decoded unless raw, dropped dims removed. */
+  private present(values: NumericArray | string[], slab: Hyperslab, { raw = false }: ReadOptions): NDArray {
     const keptDims = this.dims.filter((_, d) => slab.keep[d]);
     const keptShape = slab.count.filter((_, d) => slab.keep[d]);
     const attrs = this.attrs;
@@ -177,5 +182,22 @@ export class Variable {
     const out: NDArray = { data: decoded.data, shape: keptShape, dims: keptDims, dtype: decoded.dtype, attrs };
     if (decoded.mask) out.mask = decoded.mask;
     return out;
+  }
+}
+
+/** The sub-slabs of `slab` in blocks of `step` elements per dim, in row-major order. */
+function* blockSlabs(slab: Hyperslab, step: number[]): Generator<Hyperslab> {
+  const nd = step.length;
+  const k = new Array<number>(nd).fill(0); // block position, in elements of the selection
+  for (;;) {
+    yield {
+      start: k.map((p, d) => slab.start[d] + p * slab.step[d]),
+      count: k.map((p, d) => Math.min(step[d], slab.count[d] - p)),
+      step: slab.step,
+      keep: slab.keep,
+    };
+    let d = nd - 1;
+    while (d >= 0 && (k[d] += step[d]) >= slab.count[d]) k[d--] = 0;
+    if (d < 0) return;
   }
 }

@@ -13,8 +13,12 @@ export interface ByteSource {
   readonly size: number;
   /** Reads exactly `length` bytes at `position` into `into[offset..]`; a read past the end is a FormatError. */
   read(position: number, length: number, into?: Uint8Array, offset?: number): Promise<Uint8Array>;
+  /** Reads consecutive bytes at `position` into `buffers`, filling each in turn (a vectored read). */
+  readv(position: number, buffers: Uint8Array[]): Promise<void>;
   close(): Promise<void>;
 }
+
+const totalLength = (buffers: Uint8Array[]) => buffers.reduce((n, b) => n + b.byteLength, 0);
 
 /** The largest single read the OS accepts (fs.read's length is a signed 32-bit int). */
 const MAX_READ = 1 << 30;
@@ -33,6 +37,15 @@ export class MemorySource implements ByteSource {
     const out = into ?? new Uint8Array(length);
     out.set(this.bytes.subarray(position, position + length), offset);
     return out;
+  }
+  async readv(position: number, buffers: Uint8Array[]): Promise<void> {
+    if (this.closed) throw new ClosedError("dataset is closed", this.name);
+    const length = totalLength(buffers);
+    if (position + length > this.bytes.byteLength) throw pastEnd(this, position, length);
+    for (const b of buffers) {
+      b.set(this.bytes.subarray(position, position + b.byteLength));
+      position += b.byteLength;
+    }
   }
   async close() { this.closed = true; }
 }
@@ -91,6 +104,27 @@ export class FileSource implements ByteSource {
     return out;
   }
 
+  async readv(position: number, buffers: Uint8Array[]): Promise<void> {
+    if (this.closed) throw new ClosedError("dataset is closed", this.name);
+    const length = totalLength(buffers);
+    if (position < 0 || position + length > this.size) throw pastEnd(this, position, length);
+    await pool.run(this, async (fh) => {
+      let got: number;
+      try {
+        ({ bytesRead: got } = await fh.readv(buffers, position));
+      } catch (err) {
+        throw ioError(this.name, err);
+      }
+      // A short vectored read (rare): finish buffer by buffer.
+      for (const b of buffers) {
+        if (got >= b.byteLength) { got -= b.byteLength; position += b.byteLength; continue; }
+        await this.read(position + got, b.byteLength - got, b, got);
+        position += b.byteLength;
+        got = 0;
+      }
+    });
+  }
+
   async close() {
     if (this.closed) return;
     this.closed = true;
@@ -130,24 +164,29 @@ class DescriptorPool {
       while (this.open.size + this.inFlight >= this.maxOpen) {
         if (!(await this.evictOne())) await new Promise<void>((wake) => this.waiters.push(wake));
       }
-      let fh: FileHandle;
-      this.inFlight++;
+      this.inFlight++; // counted until it is in `open` (or failed)
       try {
-        fh = await fsOpen(source.name, "r");
-      } catch (err) {
-        throw ioError(source.name, err);
+        let fh: FileHandle;
+        try {
+          fh = await fsOpen(source.name, "r");
+        } catch (err) {
+          throw ioError(source.name, err);
+        }
+        const st = await fh.stat();
+        const id = source.identity;
+        if (st.dev !== id.dev || st.ino !== id.ino || st.size !== id.size || st.mtimeMs !== id.mtimeMs) {
+          await fh.close();
+          throw new IOError(source.name, "file changed on disk since it was opened; open it again", "ESTALE");
+        }
+        source.handle = fh;
+        this.open.set(source, true);
       } finally {
         this.inFlight--;
       }
-      const st = await fh.stat();
-      const id = source.identity;
-      if (st.dev !== id.dev || st.ino !== id.ino || st.size !== id.size || st.mtimeMs !== id.mtimeMs) {
-        await fh.close();
-        throw new IOError(source.name, "file changed on disk since it was opened; open it again", "ESTALE");
-      }
-      source.handle = fh;
-      this.open.set(source, true);
-    })().finally(() => this.opening.delete(source));
+    })().finally(() => {
+      this.opening.delete(source);
+      this.waiters.shift()?.(); // a failed open frees its slot too
+    });
     this.opening.set(source, p);
     return p;
   }

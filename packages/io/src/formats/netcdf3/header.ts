@@ -7,6 +7,7 @@
 import type { Attribute } from "../../attribute.ts";
 import { allocate, itemSize, viewAs, type NumericDType } from "../../dtype.ts";
 import { FormatError } from "../../errors.ts";
+import { swapToNative } from "../../kernels/simd.ts";
 
 export type Variant = "cdf1" | "cdf2" | "cdf5";
 
@@ -266,15 +267,4 @@ export function decodeBigEndian(dtype: NumericDType, bytes: Uint8Array): ReturnT
   outBytes.set(bytes);
   swapToNative(outBytes, itemSize(dtype));
   return viewAs(dtype, outBytes) as typeof out;
-}
-
-const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** Swaps big-endian items of `size` bytes in place (no-op on a big-endian host). */
-export function swapToNative(bytes: Uint8Array, size: number) {
-  if (!littleEndianHost || size === 1) return;
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (size === 2) b.swap16();
-  else if (size === 4) b.swap32();
-  else b.swap64();
 }

@@ -20,7 +20,7 @@ export async function openNetcdf3(source: ByteSource): Promise<Backend> {
     unlimited: header.dims.filter((d) => d.unlimited).map((d) => d.name),
     attributes: header.attrs,
     variables,
-    read: (variable, slab) => readSlab(source, header, byName.get(variable.name)!, slab),
+    read: (variable, slab, into) => readSlab(source, header, byName.get(variable.name)!, slab, into),
   };
 }
 

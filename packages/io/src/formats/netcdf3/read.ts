@@ -8,18 +8,25 @@ import { itemSize, viewAs, type NumericArray } from "../../dtype.ts";
 import { FormatError } from "../../errors.ts";
 import type { Hyperslab } from "../../selection.ts";
 import type { ByteSource } from "../../source.ts";
-import { swapToNative, type Nc3Header, type Nc3Var } from "./header.ts";
+import { allocateBytes, swapToNative } from "../../kernels/simd.ts";
+import type { Nc3Header, Nc3Var } from "./header.ts";
 
 /** Runs closer than this are read together (reading a gap is cheaper than another system call). */
 const GAP = 64 * 1024;
-/** Largest scratch read for coalesced runs. */
-const SPAN = 4 * 1024 * 1024;
+/** Largest single read; bigger ones are split so that several run in parallel. */
+const READ_BYTES = 8 * 1024 * 1024;
+/** Reads in flight at once (libuv runs four file-system threads). */
+const IN_FLIGHT = 4;
+/** Buffers per vectored read (IOV_MAX is 1024 on Linux). */
+const MAX_BUFFERS = 1000;
+/** Where the bytes of gaps go. Concurrent reads may share it: nobody reads it. */
+const gapSink = new Uint8Array(GAP);
 
-export async function readSlab(source: ByteSource, header: Nc3Header, v: Nc3Var, slab: Hyperslab): Promise<NumericArray> {
+export async function readSlab(source: ByteSource, header: Nc3Header, v: Nc3Var, slab: Hyperslab, into?: Uint8Array): Promise<NumericArray> {
   const size = itemSize(v.dtype);
   const n = slab.count.reduce((a, b) => a * b, 1);
   if (n > 0) checkExtent(source, header, v, slab); // before allocating: the extent is bounded by the file size
-  const out = new Uint8Array(new ArrayBuffer(n * size));
+  const out = into && into.byteLength >= n * size && into.byteOffset % 8 === 0 ? into.subarray(0, n * size) : allocateBytes(n * size);
   if (n > 0) {
     await gather(source, runs(header, v, slab), out);
     swapToNative(out, size);
@@ -99,46 +106,44 @@ function* runs(header: Nc3Header, v: Nc3Var, slab: Hyperslab): Generator<Run> {
 }
 
 /**
- * Reads the runs into `out` back to back. Adjacent runs form a dense span, read
- * straight into `out`; runs separated by small gaps form a sparse span, read
- * once into a scratch buffer and copied out.
+ * Reads the runs into `out` back to back. Runs separated by small gaps are
+ * fetched with one vectored read whose buffers are the destinations in `out`
+ * and, for the gaps, a throwaway buffer; several reads are in flight at once.
  */
 async function gather(source: ByteSource, it: Iterable<Run>, out: Uint8Array) {
-  let scratch: Uint8Array | undefined;
-  let spanStart = 0, spanEnd = 0, spanDst = 0, dst = 0;
-  let dense = true;
-  let pieces: { src: number; dst: number; length: number }[] = [];
-  const flush = async () => {
-    if (!pieces.length) return;
-    if (dense) {
-      await source.read(spanStart, spanEnd - spanStart, out, spanDst);
-    } else {
-      const len = spanEnd - spanStart;
-      if (!scratch || scratch.byteLength < len) scratch = new Uint8Array(Math.max(len, 64 * 1024));
-      await source.read(spanStart, len, scratch, 0);
-      for (const p of pieces) out.set(scratch.subarray(p.src, p.src + p.length), p.dst);
-    }
-    pieces = [];
-  };
+  const reads: { position: number; buffers: Uint8Array[] }[] = [];
+  let op: { position: number; buffers: Uint8Array[] } | undefined;
+  let opEnd = 0, opBytes = 0, pieceStart = 0, dst = 0;
   for (const run of it) {
-    const end = run.offset + run.length;
-    const gap = run.offset - spanEnd;
-    if (pieces.length && gap === 0) {
-      pieces[pieces.length - 1].length += run.length; // continues the last piece
-      spanEnd = end;
-      dst += run.length;
-      continue;
-    } else if (pieces.length && gap > 0 && gap <= GAP && end - spanStart <= SPAN) {
-      dense = false;
+    const gap = run.offset - opEnd;
+    const fits = op !== undefined && opBytes + gap + run.length <= READ_BYTES;
+    if (op && gap === 0 && fits) {
+      op.buffers[op.buffers.length - 1] = out.subarray(pieceStart, dst + run.length); // extends the last piece
+      opBytes += run.length;
+    } else if (op && gap > 0 && gap <= GAP && fits && op.buffers.length < MAX_BUFFERS) {
+      op.buffers.push(gapSink.subarray(0, gap), out.subarray(dst, dst + run.length));
+      pieceStart = dst;
+      opBytes += gap + run.length;
     } else {
-      await flush();
-      spanStart = run.offset;
-      spanDst = dst;
-      dense = true;
+      // A run longer than one read becomes several, so that big reads also run in parallel.
+      for (let done = 0; done < run.length; done += READ_BYTES) {
+        const n = Math.min(READ_BYTES, run.length - done);
+        op = { position: run.offset + done, buffers: [out.subarray(dst + done, dst + done + n)] };
+        reads.push(op);
+        pieceStart = dst + done;
+        opBytes = n;
+      }
     }
-    pieces.push({ src: run.offset - spanStart, dst, length: run.length });
-    spanEnd = end;
+    opEnd = run.offset + run.length;
     dst += run.length;
   }
-  await flush();
+  let next = 0;
+  const worker = async () => {
+    while (next < reads.length) {
+      const r = reads[next++];
+      if (r.buffers.length === 1) await source.read(r.position, r.buffers[0].byteLength, r.buffers[0], 0);
+      else await source.readv(r.position, r.buffers);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, reads.length) }, worker));
 }

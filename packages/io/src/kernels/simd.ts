@@ -1,0 +1,86 @@
+/**
+ * Big arrays live in WebAssembly memory, where the SIMD kernels of simd.wat
+ * (byte swap, bit-pattern replace) work on them in place at memory speed; the
+ * typed arrays handed to users are ordinary views of that memory. Small arrays,
+ * and any memory the kernels cannot reach, take the plain JavaScript path.
+ */
+import { SIMD_WASM } from "./simd-wasm.ts";
+
+interface Kernels {
+  swap16(ptr: number, bytes: number): void;
+  swap32(ptr: number, bytes: number): void;
+  swap64(ptr: number, bytes: number): void;
+  replace32(ptr: number, bytes: number, from: number, to: number): void;
+  replace64(ptr: number, bytes: number, from: bigint, to: bigint): void;
+}
+
+const module = new WebAssembly.Module(Buffer.from(SIMD_WASM, "base64"));
+const kernelsOf = new WeakMap<ArrayBufferLike, Kernels>();
+const PAGE = 65536;
+
+/** Arrays at least this big are allocated in WebAssembly memory. */
+export const WASM_MIN_BYTES = 1 << 20;
+/** wasm32 addresses are 32-bit; the kernels' end pointers must not wrap. */
+const WASM_MAX_BYTES = 2 ** 31;
+
+/** A zeroed, 8-byte-aligned byte array; big ones in WebAssembly memory. */
+export function allocateBytes(bytes: number): Uint8Array {
+  if (bytes >= WASM_MIN_BYTES && bytes <= WASM_MAX_BYTES) {
+    try {
+      const pages = Math.ceil(bytes / PAGE);
+      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+      const instance = new WebAssembly.Instance(module, { env: { memory } });
+      kernelsOf.set(memory.buffer, instance.exports as unknown as Kernels);
+      return new Uint8Array(memory.buffer, 0, bytes);
+    } catch {
+      // no room for another wasm memory: a plain array does the same job, slower
+    }
+  }
+  return new Uint8Array(new ArrayBuffer(bytes));
+}
+
+const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Swaps big-endian items of `size` bytes to native order, in place (no-op on a big-endian host). */
+export function swapToNative(bytes: Uint8Array, size: number) {
+  if (!littleEndianHost || size === 1) return;
+  const k = kernelsOf.get(bytes.buffer);
+  let done = 0;
+  if (k) {
+    done = bytes.byteLength & ~15;
+    (size === 2 ? k.swap16 : size === 4 ? k.swap32 : k.swap64)(bytes.byteOffset, done);
+  }
+  const rest = Buffer.from(bytes.buffer, bytes.byteOffset + done, bytes.byteLength - done);
+  if (size === 2) rest.swap16();
+  else if (size === 4) rest.swap32();
+  else rest.swap64();
+}
+
+/** Replaces every 32-bit word equal to `from` by `to`, in place. */
+export function replace32(words: Int32Array, from: number, to: number) {
+  const k = kernelsOf.get(words.buffer);
+  let i = 0;
+  if (k) {
+    i = words.length & ~3;
+    k.replace32(words.byteOffset, i * 4, from, to);
+  }
+  const n = words.length;
+  for (; i + 4 <= n; i += 4) {
+    if (words[i] === from) words[i] = to;
+    if (words[i + 1] === from) words[i + 1] = to;
+    if (words[i + 2] === from) words[i + 2] = to;
+    if (words[i + 3] === from) words[i + 3] = to;
+  }
+  for (; i < n; i++) if (words[i] === from) words[i] = to;
+}
+
+/** Replaces every 64-bit word equal to `from` by `to`, in place. */
+export function replace64(words: BigInt64Array, from: bigint, to: bigint) {
+  const k = kernelsOf.get(words.buffer);
+  let i = 0;
+  if (k) {
+    i = words.length & ~1;
+    k.replace64(words.byteOffset, i * 8, from, to);
+  }
+  for (; i < words.length; i++) if (words[i] === from) words[i] = to;
+}
