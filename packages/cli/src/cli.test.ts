@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { open } from "@meridian/io";
 import { infoJson } from "./commands/info.ts";
+import { read } from "./commands/read.ts";
+import { stringify } from "./format.ts";
 
 const BIN = fileURLToPath(new URL("../bin/meridian.js", import.meta.url));
 const DATASETS = fileURLToPath(new URL("../../../datasets", import.meta.url));
@@ -37,32 +39,58 @@ const FILES = [
   "cmip5-drs/intake-esm/cmip5/output1/NIMR-KMA/HadGEM2-AO/rcp85/mon/atmos/Amon/r1i1p1/v20130815/tasmax/tasmax_Amon_HadGEM2-AO_rcp85_r1i1p1_200511-200512.nc",
 ];
 
+/** Every file with a fixture. */
+const ALL = readdirSync(join(FIXTURES, "expected"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".nc.json")).map((f) => f.slice(0, -5)).sort();
+
+function expectInfo(got: any, exp: any) {
+  expect(got.format).toBe("netcdf3");
+  expect(got.variant).toBe(exp.variant);
+  expect(got.dims).toEqual(exp.dims);
+  expect(got.unlimited).toEqual(exp.unlimited);
+  const attrs = (a: Record<string, unknown>, types: Record<string, string>) =>
+    Object.fromEntries(Object.entries(a).map(([k, v]) => [k, types[k]?.endsWith("int64") ? (Array.isArray(v) ? v.map(String) : String(v)) : norm(v)]));
+  expect(attrs(got.attrs, exp.attr_dtypes)).toEqual(exp.attrs);
+  expect(Object.keys(got.variables)).toEqual(Object.keys(exp.variables));
+  for (const [name, ev] of Object.entries<any>(exp.variables)) {
+    const gv = got.variables[name];
+    expect({ name, dims: gv.dims, shape: gv.shape, dtype: gv.dtype }).toEqual({ name, dims: ev.dims, shape: ev.shape, dtype: ev.dtype });
+    expect(attrs(gv.attrs, ev.attr_dtypes)).toEqual(ev.attrs);
+  }
+}
+
+/** Parses `meridian read` output; 64-bit integers are kept as their exact digits. */
+function parseRead(text: string) {
+  const got = JSON.parse(text);
+  if (got.dtype.endsWith("int64")) {
+    const tokens = text.slice(text.indexOf('"data":[') + 8, text.lastIndexOf("]")).split(",").filter((t) => t !== "");
+    got.data = tokens.map((t) => (t === "null" ? null : t));
+  }
+  return got;
+}
+
+/** The JSON `meridian read` prints, against the fixture's decoded slice (float32 printed short, read back exactly). */
+function expectRead(text: string, ev: any, where: string) {
+  const got = parseRead(text);
+  expect(got.dtype, where).toBe(ev.decoded_dtype);
+  expect(got.shape, where).toEqual(ev.dtype === "char" ? ev.slice.shape.slice(0, -1) : ev.slice.shape);
+  const want = ev.slice.decoded.map((x: unknown) => (x === "NaN" ? null : x));
+  const back = got.data.map((x: unknown, i: number) => (typeof x === "number" && got.dtype === "float32" && Math.fround(x) === want[i] ? want[i] : norm(x)));
+  expect(back, where).toEqual(want);
+}
+
 describe("meridian info", () => {
   it.each(FILES)("--json on %s gives netCDF-C's metadata", (file) => {
-    const exp = fixture(file);
     const r = meridian("info", join(DATASETS, file), "--json");
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    const got = JSON.parse(r.stdout);
-    expect(got.format).toBe("netcdf3");
-    expect(got.dims).toEqual(exp.dims);
-    expect(got.unlimited).toEqual(exp.unlimited);
-    const attrs = (a: Record<string, unknown>, types: Record<string, string>) =>
-      Object.fromEntries(Object.entries(a).map(([k, v]) => [k, types[k]?.endsWith("int64") ? (Array.isArray(v) ? v.map(String) : String(v)) : norm(v)]));
-    expect(attrs(got.attrs, exp.attr_dtypes)).toEqual(exp.attrs);
-    for (const [name, ev] of Object.entries<any>(exp.variables)) {
-      const gv = got.variables[name];
-      expect({ dims: gv.dims, shape: gv.shape, dtype: gv.dtype }).toEqual({ dims: ev.dims, shape: ev.shape, dtype: ev.dtype });
-      expect(attrs(gv.attrs, ev.attr_dtypes)).toEqual(ev.attrs);
-    }
+    expectInfo(JSON.parse(r.stdout), fixture(file));
   });
 
-  it("the JSON form lists every variable of every classic file (in-process)", async () => {
-    const files = readdirSync(join(FIXTURES, "expected"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".nc.json")).map((f) => f.slice(0, -5));
-    expect(files.length).toBeGreaterThanOrEqual(15);
-    for (const file of files) {
+  it("--json gives netCDF-C's metadata for every classic file (in-process)", async () => {
+    expect(ALL.length).toBeGreaterThanOrEqual(15);
+    for (const file of ALL) {
       const ds = await open(join(DATASETS, file));
-      expect(Object.keys(infoJson(ds).variables)).toEqual(Object.keys(fixture(file).variables));
+      expectInfo(JSON.parse(stringify(infoJson(ds))), fixture(file));
       await ds.close();
     }
   });
@@ -84,24 +112,30 @@ describe("meridian read", () => {
       const ev = fixture(file).variables[name];
       const r = meridian("read", join(DATASETS, file), name, "--slice", ev.slice.slice);
       expect(r.stderr).toBe("");
-      const got = JSON.parse(r.stdout);
-      expect(got.dtype).toBe(ev.decoded_dtype);
-      expect(got.shape).toEqual(ev.dtype === "char" ? ev.slice.shape.slice(0, -1) : ev.slice.shape);
-      const want = ev.slice.decoded.map((x: unknown) => (x === "NaN" ? null : x));
-      // float32 values are printed in their shortest form; they read back to the same float32
-      const back = got.data.map((x: unknown, i: number) => (typeof x === "number" && got.dtype === "float32" && Math.fround(x) === want[i] ? want[i] : x));
-      expect(back).toEqual(want);
+      expectRead(r.stdout, ev, `${file}:${name}`);
     }
+  });
+
+  it("gives netCDF-C's values for a slice of every variable of every classic file (in-process, via --out x.json)", async () => {
+    let checked = 0;
+    for (const file of ALL) {
+      for (const [name, ev] of Object.entries<any>(fixture(file).variables)) {
+        if (!ev.slice) continue;
+        const target = join(out, "slice.json");
+        await read(join(DATASETS, file), name, { slice: ev.slice.slice, out: target });
+        expectRead(readFileSync(target, "utf8"), ev, `${file}:${name}[${ev.slice.slice}]`);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(200);
   });
 
   it("--raw prints the stored values, 64-bit integers exactly", () => {
     const ev = fixture("netcdf/generated/types-cdf5.nc").variables;
     const name = Object.keys(ev).find((k) => ev[k].dtype === "int64" && ev[k].full)!;
     const r = meridian("read", join(DATASETS, "netcdf/generated/types-cdf5.nc"), name, "--raw");
-    const text = r.stdout;
-    const digits = text.slice(text.indexOf('"data":[') + 8, text.lastIndexOf("]")).split(",");
-    expect(digits).toEqual(ev[name].full.raw);
-    expect(JSON.parse(text).dtype).toBe("int64");
+    expect(parseRead(r.stdout).data).toEqual(ev[name].full.raw);
+    expect(JSON.parse(r.stdout).dtype).toBe("int64");
   });
 
   it("--out x.npy writes byte for byte what numpy's np.save writes", () => {

@@ -18,12 +18,17 @@ export function stringify(value: unknown, indent = 2): string {
   return text.replaceAll(JSON.stringify(marker), "-0");
 }
 
-/** A value as a JSON token: NaN and masked values are null, 64-bit integers keep every digit. */
+/**
+ * A value as a JSON token: NaN and masked values are null, infinities ±1e999
+ * (valid JSON that JavaScript and Python parse back to ±Infinity), 64-bit
+ * integers keep every digit.
+ */
 export function jsonValue(v: number | bigint | string | undefined, dtype: DType): string {
   if (v === undefined) return "null";
   if (typeof v === "bigint") return v.toString();
   if (typeof v === "string") return JSON.stringify(v);
-  if (!Number.isFinite(v)) return "null";
+  if (Number.isNaN(v)) return "null";
+  if (!Number.isFinite(v)) return v > 0 ? "1e999" : "-1e999";
   if (Object.is(v, -0)) return "-0";
   return dtype === "float32" ? float32String(v) : String(v);
 }
