@@ -59,6 +59,11 @@ export class Dataset {
   /** Global attributes with their on-disk types. */
   get attributes(): readonly Attribute[] { return this.backend.attributes; }
 
+  /** Coordinate variables (CF §1.2: one-dimensional, named like their dimension), by dimension. */
+  get coords(): Readonly<Record<string, Variable>> {
+    return Object.fromEntries(Object.values(this.variables).filter((v) => v.dims.length === 1 && v.dims[0] === v.name).map((v) => [v.name, v]));
+  }
+
   variable(name: string): Variable {
     const v = this.variables[name];
     if (v) return v;
