@@ -7,8 +7,11 @@
  *    type including bytes, unless `_Unsigned` reinterprets them), and
  *    anything outside `valid_range` (or `valid_min`/`valid_max`). As in netCDF4-python,
  *    an attribute whose value the variable's type cannot represent exactly is ignored.
- * 3. `scale_factor`/`add_offset` unpack into the type of `scale_factor` (float64 if
- *    it is not a float), computing in that type as numpy does.
+ * 3. `scale_factor`/`add_offset` unpack into the type of `scale_factor` (else of
+ *    `add_offset`) when that is float32 and the packed values are bytes, shorts or
+ *    float32; otherwise into float64 (int and int64 would lose digits in float32,
+ *    and a non-float scale is non-conforming). float32 output is computed as
+ *    numpy computes arrays: in float32, with both attributes rounded to it.
  * 4. Masked values become NaN in float output; integer output keeps its values and
  *    carries a mask instead.
  * 5. Char arrays become strings along their last dimension (`_Encoding`, default UTF-8),
@@ -16,7 +19,7 @@
  */
 import type { Attribute } from "./attribute.ts";
 import { replace32, replace64 } from "./kernels/simd.ts";
-import { allocate, isBig, isFloat, SIGNED, UNSIGNED, viewAs, type ArrayData, type DType, type NumericArray, type NumericDType } from "./dtype.ts";
+import { allocate, isBig, isFloat, UNSIGNED, viewAs, type ArrayData, type DType, type NumericArray, type NumericDType } from "./dtype.ts";
 
 /** netCDF's default fill values (netcdf.h NC_FILL_*). */
 export const DEFAULT_FILL: Record<NumericDType, number | bigint> = {
@@ -39,26 +42,26 @@ function numbers(a: Attribute | undefined): (number | bigint)[] {
   return Array.from(a.value as ArrayLike<number | bigint>);
 }
 
-/** The type values have after `_Unsigned` (before unpacking). */
+/** The type values have after `_Unsigned = "true"` (before unpacking). */
 function storageType(dtype: NumericDType, attrs: readonly Attribute[]): NumericDType {
   const u = find(attrs, "_Unsigned")?.value;
-  if (typeof u !== "string") return dtype;
-  if (u.toLowerCase() === "true") return UNSIGNED[dtype] ?? dtype;
-  if (u.toLowerCase() === "false") return SIGNED[dtype] ?? dtype;
-  return dtype;
+  return typeof u === "string" && u.toLowerCase() === "true" ? UNSIGNED[dtype] ?? dtype : dtype;
 }
 
-/** The float type that unpacking produces, or undefined when the variable is not packed. */
-function packedType(attrs: readonly Attribute[]): "float32" | "float64" | undefined {
+const NARROW = new Set<DType>(["int8", "uint8", "int16", "uint16", "float32"]);
+
+/** The float type that unpacking `store` values produces, or undefined when the variable is not packed. */
+function packedType(store: NumericDType, attrs: readonly Attribute[]): "float32" | "float64" | undefined {
   const scale = find(attrs, "scale_factor") ?? find(attrs, "add_offset");
   if (!scale || typeof scale.value === "string" || scale.value.length === 0) return undefined;
-  return scale.dtype === "float32" ? "float32" : "float64";
+  return scale.dtype === "float32" && NARROW.has(store) ? "float32" : "float64";
 }
 
 /** The dtype `decode` returns for a variable of on-disk type `dtype`. */
 export function decodedDtype(dtype: NumericDType | "char" | "string", attrs: readonly Attribute[]): DType {
   if (dtype === "char" || dtype === "string") return "string";
-  return packedType(attrs) ?? storageType(dtype, attrs);
+  const store = storageType(dtype, attrs);
+  return packedType(store, attrs) ?? store;
 }
 
 /** `value` in type `dtype` (as numpy's `np.array(value, dtype)`), or undefined when it does not fit exactly. */
@@ -105,10 +108,11 @@ function missingRule(raw: NumericDType, store: NumericDType, attrs: readonly Att
     return vs.every((v) => v !== undefined) ? (vs as (number | bigint)[]) : [];
   };
   exact(find(attrs, "missing_value")).forEach(add);
-  const fill = find(attrs, "_FillValue");
-  if (fill) add(exact(fill)[0]);
-  // The default fill is not applied to reinterpreted (_Unsigned) data: there its bit
-  // pattern is an ordinary value (129 in unsigned flags), as netCDF4-python agrees.
+  // Without a usable _FillValue, the type's default fill applies; but not to
+  // reinterpreted (_Unsigned) data, where its bit pattern is an ordinary value
+  // (129 in unsigned flags). netCDF4-python agrees on both.
+  const fill = exact(find(attrs, "_FillValue"))[0];
+  if (fill !== undefined) add(fill);
   else if (store === raw) add(DEFAULT_FILL[raw]);
   const range = exact(find(attrs, "valid_range"));
   let min: number | bigint | undefined, max: number | bigint | undefined;
@@ -170,7 +174,7 @@ export function decode(raw: NumericArray, dtype: NumericDType | "char", attrs: r
   const store = storageType(dtype, attrs);
   const data = store === dtype ? raw : viewAs(store, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
   const rule = missingRule(dtype, store, attrs);
-  const packed = packedType(attrs);
+  const packed = packedType(store, attrs);
   if (!packed && isFloat(store)) {
     maskFloats(data as Float32Array | Float64Array, rule);
     return { data, dtype: store, shape };
@@ -185,16 +189,19 @@ function unpack(data: NumericArray, mask: Uint8Array | undefined, to: "float32" 
     const v = numbers(find(attrs, name))[0];
     return v === undefined ? dflt : Number(v);
   };
-  const scale = first("scale_factor", 1);
-  const offset = first("add_offset", 0);
   const n = data.length;
   const d = data as ArrayLike<number | bigint>;
   if (to === "float32") {
+    // float32 arithmetic as numpy does it on arrays: both attributes in float32,
+    // rounding after the product and after the sum (storing rounds it).
+    const scale = Math.fround(first("scale_factor", 1));
+    const offset = Math.fround(first("add_offset", 0));
     const out = new Float32Array(n);
-    // float32 arithmetic as numpy does it: round after the product, then after the sum.
     for (let i = 0; i < n; i++) out[i] = mask?.[i] ? NaN : Math.fround(Number(d[i]) * scale) + offset;
     return out;
   }
+  const scale = first("scale_factor", 1);
+  const offset = first("add_offset", 0);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = mask?.[i] ? NaN : Number(d[i]) * scale + offset;
   return out;

@@ -37,11 +37,9 @@ export function allocate(dtype: NumericDType | "char", length: number): NumericA
 
 export const isFloat = (d: DType): d is "float32" | "float64" => d === "float32" || d === "float64";
 export const isBig = (d: DType): d is "int64" | "uint64" => d === "int64" || d === "uint64";
-export const isInteger = (d: DType): boolean => !isFloat(d) && d !== "char" && d !== "string";
 
-/** The unsigned type of the same width (for CF `_Unsigned = "true"`), and back. */
+/** The unsigned type of the same width (for CF `_Unsigned = "true"`). */
 export const UNSIGNED: Partial<Record<DType, NumericDType>> = { int8: "uint8", int16: "uint16", int32: "uint32", int64: "uint64" };
-export const SIGNED: Partial<Record<DType, NumericDType>> = { uint8: "int8", uint16: "int16", uint32: "int32", uint64: "int64" };
 
 /** numpy's array-interface type string, e.g. `<f4`, for .npy headers. */
 export function numpyDescr(dtype: DType): string {

@@ -89,11 +89,3 @@ export function resolveSelection(sel: Selection | undefined, dims: readonly stri
   });
   return slab;
 }
-
-/** The selection that covers a whole variable. */
-export const fullSlab = (shape: readonly number[]): Hyperslab => ({
-  start: shape.map(() => 0),
-  count: [...shape],
-  step: shape.map(() => 1),
-  keep: shape.map(() => true),
-});

@@ -36,6 +36,32 @@ function flat(a: NDArray, expected: unknown[]): unknown[] {
   });
 }
 
+/**
+ * Where meridian decodes differently from netCDF4-python on purpose. There the
+ * decoded values are checked against raw * scale_factor + add_offset instead,
+ * with netCDF4-python's mask.
+ */
+const DELIBERATE: Record<string, { dtype: string; why: string }> = {
+  "netcdf/generated/cf-edges.nc:float_with_double_offset": { dtype: "float64", why: "CF: unpacked values take the type of add_offset (double); numpy keeps float32" },
+  "netcdf/generated/cf-edges.nc:short_integer_scale": { dtype: "float64", why: "a non-float scale_factor unpacks to double; numpy keeps int16 and overflows (20000 * 2 gives -25536)" },
+  "netcdf/generated/cf-edges.nc:short_unit_scale_only": { dtype: "float32", why: "any scale_factor, 1 included, means unpacked floats: a dtype must not hang on attribute values" },
+};
+
+/**
+ * netCDF4-python unpacks a single element with numpy's scalar rules (in float64)
+ * but arrays in float32; meridian unpacks every read as arrays, so there the
+ * samples are checked against netCDF4-python's whole-array values.
+ */
+const SCALAR_RULES = new Set(["netcdf/generated/cf-edges.nc:short_float_scale_double_offset"]);
+
+function expectUnpacked(a: NDArray, raw: unknown[], expected: unknown[], attrs: Record<string, unknown>, where: string) {
+  const scale = Number(attrs.scale_factor ?? 1), offset = Number(attrs.add_offset ?? 0);
+  Array.from(a.data as Float64Array).forEach((x, i) => {
+    if (expected[i] === null) expect(x, `${where}[${i}]`).toBeNaN();
+    else expect(x, `${where}[${i}]`).toBeCloseTo(Number(raw[i]) * scale + offset, 6);
+  });
+}
+
 const encodeAttrs = (attrs: object) => Object.fromEntries(Object.entries(attrs).map(([k, x]) => [k, encode(x)]));
 const attrDtypes = (list: readonly Attribute[]) => Object.fromEntries(list.map((a) => [a.name, a.dtype]));
 
@@ -61,7 +87,8 @@ describe.each(fixtureFiles().map((f) => [relative(EXPECTED, f), f]))("%s", (_, f
     expect(Object.keys(ds.variables)).toEqual(Object.keys(exp.variables));
     for (const [name, ev] of Object.entries<any>(exp.variables)) {
       const v = ds.variable(name);
-      expect({ name, dims: v.dims, shape: v.shape, dtype: v.dtype, decoded: v.decodedDtype }).toEqual({ name, dims: ev.dims, shape: ev.shape, dtype: ev.dtype, decoded: ev.decoded_dtype });
+      const decoded = DELIBERATE[`${exp.file}:${name}`]?.dtype ?? ev.decoded_dtype;
+      expect({ name, dims: v.dims, shape: v.shape, dtype: v.dtype, decoded: v.decodedDtype }).toEqual({ name, dims: ev.dims, shape: ev.shape, dtype: ev.dtype, decoded });
       expect(encodeAttrs(v.attrs)).toEqual(ev.attrs);
       expect(attrDtypes(v.attributes)).toEqual(ev.attr_dtypes);
     }
@@ -74,6 +101,12 @@ describe.each(fixtureFiles().map((f) => [relative(EXPECTED, f), f]))("%s", (_, f
       const v = ds.variable(name);
       const isChar = ev.dtype === "char";
       const where = `${exp.file}:${name}`;
+      if (DELIBERATE[where]) {
+        const dec = await v.read();
+        expect(dec.dtype).toBe(DELIBERATE[where].dtype);
+        expectUnpacked(dec, ev.full.raw, ev.full.decoded, ev.attrs, where);
+        continue;
+      }
       if (ev.full) {
         const raw = await v.read(undefined, { raw: true });
         expect(flat(raw, ev.full.raw), `${where} raw`).toEqual(ev.full.raw);
@@ -81,7 +114,10 @@ describe.each(fixtureFiles().map((f) => [relative(EXPECTED, f), f]))("%s", (_, f
         const want = Array.isArray(ev.full.decoded) ? ev.full.decoded : [ev.full.decoded];
         expect(flat(dec, want), `${where} decoded`).toEqual(want);
       }
-      for (const s of ev.samples) await checkSample(v, s, isChar, where);
+      for (const s of ev.samples) {
+        const decoded = SCALAR_RULES.has(where) ? ev.full.decoded[s.index.reduce((f: number, i: number, d: number) => f * ev.shape[d] + i, 0)] : s.decoded;
+        await checkSample(v, { ...s, decoded }, isChar, where);
+      }
       if (ev.slice) {
         const raw = await v.read(ev.slice.slice, { raw: true });
         expect(flat(raw, ev.slice.raw), `${where}[${ev.slice.slice}] raw`).toEqual(ev.slice.raw);
