@@ -1,14 +1,14 @@
 /**
- * Reading a hyperslab of a classic variable: the selection becomes a list of
- * contiguous byte runs in file order; runs close together are fetched with one
- * positional read through a scratch buffer, long runs go straight into the
- * output; the big-endian output is then swapped to native order in place.
+ * Reading a hyperslab of a classic variable: the selection becomes contiguous
+ * byte runs in file order (which is also output order); runs close together are
+ * planned as one read, several reads run at once, and the big-endian output is
+ * then swapped to native order in place.
  */
 import { itemSize, viewAs, type NumericArray } from "../../dtype.ts";
 import { FormatError } from "../../errors.ts";
+import { allocateBytes, swapToNative } from "../../kernels/simd.ts";
 import type { Hyperslab } from "../../selection.ts";
 import type { ByteSource } from "../../source.ts";
-import { allocateBytes, swapToNative } from "../../kernels/simd.ts";
 import type { Nc3Header, Nc3Var } from "./header.ts";
 
 /** Runs closer than this are read together (reading a gap is cheaper than another system call). */
@@ -17,133 +17,194 @@ const GAP = 64 * 1024;
 const READ_BYTES = 8 * 1024 * 1024;
 /** Reads in flight at once (libuv runs four file-system threads). */
 const IN_FLIGHT = 4;
+/** Pieces planned before the planned reads are carried out (bounds the plan's memory). */
+const BATCH_PIECES = 1 << 16;
 /** Buffers per vectored read (IOV_MAX is 1024 on Linux). */
 const MAX_BUFFERS = 1000;
+/** Pieces smaller than this on average are copied out of a scratch read rather than read in place. */
+const SMALL_PIECE = 512;
 /** Where the bytes of gaps go. Concurrent reads may share it: nobody reads it. */
 const gapSink = new Uint8Array(GAP);
 
 export async function readSlab(source: ByteSource, header: Nc3Header, v: Nc3Var, slab: Hyperslab, into?: Uint8Array): Promise<NumericArray> {
   const size = itemSize(v.dtype);
   const n = slab.count.reduce((a, b) => a * b, 1);
-  if (n > 0) checkExtent(source, header, v, slab); // before allocating: the extent is bounded by the file size
+  const strides = byteStrides(header, v);
+  if (n > 0) checkExtent(source, v, strides, slab); // before allocating: the extent is bounded by the file size
   const out = into && into.byteLength >= n * size && into.byteOffset % 8 === 0 ? into.subarray(0, n * size) : allocateBytes(n * size);
   if (n > 0) {
-    await gather(source, runs(header, v, slab), out);
+    await gather(source, runs(v, strides, slab), out);
     swapToNative(out, size);
   }
   return viewAs(v.dtype, out);
 }
 
+/** Bytes from one index to the next along each dim (the record dim steps by whole records). */
+function byteStrides(header: Nc3Header, v: Nc3Var): number[] {
+  const strides = new Array<number>(v.shape.length);
+  let acc = itemSize(v.dtype);
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    strides[d] = d === 0 && v.isRecord ? header.recSize : acc;
+    acc *= v.shape[d];
+  }
+  return strides;
+}
+
+const offsetOf = (v: Nc3Var, strides: number[], index: number[]) => index.reduce((off, i, d) => off + i * strides[d], v.begin);
+
 /** Fails fast, before any read, when the selection reaches past the end of the file. */
-function checkExtent(source: ByteSource, header: Nc3Header, v: Nc3Var, slab: Hyperslab) {
+function checkExtent(source: ByteSource, v: Nc3Var, strides: number[], slab: Hyperslab) {
   const last = slab.start.map((s, d) => s + (slab.count[d] - 1) * slab.step[d]);
-  const end = offsetOf(header, v, last) + itemSize(v.dtype);
+  const end = offsetOf(v, strides, last) + itemSize(v.dtype);
   if (end > source.size) {
-    const first = offsetOf(header, v, slab.start);
+    const first = offsetOf(v, strides, slab.start);
     throw new FormatError(source.name, Math.max(first, Math.min(end, source.size)),
       `file is truncated: variable ${v.name} needs bytes up to ${end} but the file ends at byte ${source.size}`);
   }
 }
 
-/** Byte offset of the element at a multi-index. */
-function offsetOf(header: Nc3Header, v: Nc3Var, index: number[]): number {
-  const size = itemSize(v.dtype);
-  let off = v.begin;
-  let stride = size;
-  for (let d = index.length - 1; d >= 0; d--) {
-    if (d === 0 && v.isRecord) off += index[0] * header.recSize;
-    else {
-      off += index[d] * stride;
-      stride *= v.shape[d];
-    }
-  }
-  return off;
-}
+/** `count` items of `length` bytes, `stride` bytes apart (`count` 1 for a plain run); they fill the output back to back. */
+interface Run { offset: number; length: number; count: number; stride: number }
 
-interface Run { offset: number; length: number }
-
-/** Contiguous byte runs of a selection, in file order (which is also output order). */
-function* runs(header: Nc3Header, v: Nc3Var, slab: Hyperslab): Generator<Run> {
+/** Contiguous (or evenly strided) byte runs of a selection, in file order. */
+function* runs(v: Nc3Var, strides: number[], slab: Hyperslab): Generator<Run> {
   const nd = v.shape.length;
+  const base = offsetOf(v, strides, slab.start);
   const size = itemSize(v.dtype);
   if (nd === 0) {
-    yield { offset: v.begin, length: size };
+    yield { offset: base, length: size, count: 1, stride: size };
     return;
   }
-  // Merge trailing dims into one run while the dims inside are taken whole.
-  const firstMergeable = v.isRecord ? 1 : 0;
+  // Trailing dims merge into one run while the dims inside them are taken whole;
+  // records never merge (other variables' data lie between them). A last dim
+  // taken with a step becomes one strided run.
   let inner = nd;
   let runElems = 1;
   let whole = true;
-  while (inner - 1 >= firstMergeable && whole && slab.step[inner - 1] === 1) {
+  while (inner - 1 >= (v.isRecord ? 1 : 0) && whole && slab.step[inner - 1] === 1) {
     inner--;
     runElems *= slab.count[inner];
     whole = slab.count[inner] === v.shape[inner];
   }
+  let count = 1, stride = runElems * size;
+  if (inner === nd && slab.step[nd - 1] > 1) {
+    inner = nd - 1;
+    count = slab.count[nd - 1];
+    stride = slab.step[nd - 1] * strides[nd - 1];
+  }
   const length = runElems * size;
-  // Byte strides of each dim.
-  const strides = new Array<number>(nd);
-  let acc = size;
-  for (let d = nd - 1; d >= 0; d--) {
-    strides[d] = d === 0 && v.isRecord ? header.recSize : acc;
-    acc *= v.shape[d];
-  }
-  const outer = inner; // dims [0, outer) are iterated
-  if (outer === 0) {
-    yield { offset: offsetOf(header, v, slab.start), length };
-    return;
-  }
-  const idx = new Array<number>(outer).fill(0);
-  const base = offsetOf(header, v, slab.start);
+  const idx = new Array<number>(inner).fill(0); // dims [0, inner) are iterated
   for (;;) {
     let off = base;
-    for (let d = 0; d < outer; d++) off += idx[d] * slab.step[d] * strides[d];
-    yield { offset: off, length };
-    let d = outer - 1;
+    for (let d = 0; d < inner; d++) off += idx[d] * slab.step[d] * strides[d];
+    yield { offset: off, length, count, stride };
+    let d = inner - 1;
     while (d >= 0 && ++idx[d] === slab.count[d]) idx[d--] = 0;
     if (d < 0) return;
   }
 }
 
 /**
- * Reads the runs into `out` back to back. Runs separated by small gaps are
- * fetched with one vectored read whose buffers are the destinations in `out`
- * and, for the gaps, a throwaway buffer; several reads are in flight at once.
+ * A planned read of file bytes [position, position + length) and where its
+ * pieces go: (offset in the read, offset in the output, item length, stride,
+ * count) for each.
  */
+interface Plan { position: number; length: number; pieces: number[] }
+const PIECE = 5;
+
+/** Reads the runs into `out` back to back, planning and reading in bounded batches. */
 async function gather(source: ByteSource, it: Iterable<Run>, out: Uint8Array) {
-  const reads: { position: number; buffers: Uint8Array[] }[] = [];
-  let op: { position: number; buffers: Uint8Array[] } | undefined;
-  let opEnd = 0, opBytes = 0, pieceStart = 0, dst = 0;
+  let batch: Plan[] = [];
+  let planned = 0;
+  let plan: Plan | undefined;
+  let dst = 0;
+  const flush = async () => {
+    await carryOut(source, batch, out);
+    batch = [];
+    planned = 0;
+    plan = undefined;
+  };
   for (const run of it) {
-    const gap = run.offset - opEnd;
-    const fits = op !== undefined && opBytes + gap + run.length <= READ_BYTES;
-    if (op && gap === 0 && fits) {
-      op.buffers[op.buffers.length - 1] = out.subarray(pieceStart, dst + run.length); // extends the last piece
-      opBytes += run.length;
-    } else if (op && gap > 0 && gap <= GAP && fits && op.buffers.length < MAX_BUFFERS) {
-      op.buffers.push(gapSink.subarray(0, gap), out.subarray(dst, dst + run.length));
-      pieceStart = dst;
-      opBytes += gap + run.length;
-    } else {
-      // A run longer than one read becomes several, so that big reads also run in parallel.
-      for (let done = 0; done < run.length; done += READ_BYTES) {
-        const n = Math.min(READ_BYTES, run.length - done);
-        op = { position: run.offset + done, buffers: [out.subarray(dst + done, dst + done + n)] };
-        reads.push(op);
-        pieceStart = dst + done;
-        opBytes = n;
+    // A strided run whose items lie far apart is read as separate runs.
+    const items = run.count > 1 && run.stride - run.length > GAP
+      ? Array.from({ length: run.count }, (_, c) => ({ offset: run.offset + c * run.stride, length: run.length, count: 1, stride: run.length }))
+      : [run];
+    for (const r of items) {
+      const span = (r.count - 1) * r.stride + r.length;
+      const gap = plan ? r.offset - (plan.position + plan.length) : -1;
+      const grown = plan ? plan.length + gap + span : 0;
+      const last = plan ? plan.pieces.length - PIECE : 0;
+      if (plan && gap === 0 && r.count === 1 && plan.pieces[last + 4] === 1 && grown <= READ_BYTES) {
+        plan.pieces[last + 2] += r.length; // the last piece goes on
+        plan.length = grown;
+      } else if (plan && gap >= 0 && gap <= GAP && grown <= READ_BYTES) {
+        plan.pieces.push(grown - span, dst, r.length, r.stride, r.count);
+        plan.length = grown;
+        planned++;
+      } else if (r.count > 1) {
+        plan = { position: r.offset, length: span, pieces: [0, dst, r.length, r.stride, r.count] };
+        batch.push(plan);
+        planned++;
+      } else {
+        // A run longer than one read becomes several, so that big reads also run in parallel.
+        for (let done = 0; done < r.length; done += READ_BYTES) {
+          const n = Math.min(READ_BYTES, r.length - done);
+          plan = { position: r.offset + done, length: n, pieces: [0, dst + done, n, n, 1] };
+          batch.push(plan);
+          planned++;
+        }
+      }
+      dst += r.length * r.count;
+      if (planned >= BATCH_PIECES) await flush();
+    }
+  }
+  await flush();
+}
+
+/** Carries out planned reads, a few at a time; the first failure stops the rest. */
+async function carryOut(source: ByteSource, plans: Plan[], out: Uint8Array) {
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    let scratch: Uint8Array | undefined;
+    while (!failed && next < plans.length) {
+      const { position, length, pieces } = plans[next++];
+      const count = pieces.length / PIECE;
+      const plain = pieces.every((x, i) => i % PIECE !== 4 || x === 1);
+      try {
+        if (count === 1 && plain) {
+          await source.read(position, length, out, pieces[1]);
+        } else if (plain && count * 2 <= MAX_BUFFERS && length / count >= SMALL_PIECE) {
+          // Few large pieces: one vectored read straight into the output, gaps to the sink.
+          const buffers: Uint8Array[] = [];
+          let at = 0;
+          for (let p = 0; p < pieces.length; p += PIECE) {
+            if (pieces[p] > at) buffers.push(gapSink.subarray(0, pieces[p] - at));
+            buffers.push(out.subarray(pieces[p + 1], pieces[p + 1] + pieces[p + 2]));
+            at = pieces[p] + pieces[p + 2];
+          }
+          await source.readv(position, buffers);
+        } else {
+          // Many small or strided pieces (say, every other value): one read, then a copy loop.
+          if (!scratch || scratch.byteLength < length) scratch = new Uint8Array(Math.max(length, 1 << 16));
+          await source.read(position, length, scratch, 0);
+          for (let p = 0; p < pieces.length; p += PIECE) copyPiece(scratch, out, pieces, p);
+        }
+      } catch (e) {
+        failed = true;
+        throw e;
       }
     }
-    opEnd = run.offset + run.length;
-    dst += run.length;
-  }
-  let next = 0;
-  const worker = async () => {
-    while (next < reads.length) {
-      const r = reads[next++];
-      if (r.buffers.length === 1) await source.read(r.position, r.buffers[0].byteLength, r.buffers[0], 0);
-      else await source.readv(r.position, r.buffers);
-    }
   };
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, reads.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, plans.length) }, worker));
+}
+
+/** Copies one planned piece from the scratch read to the output. */
+function copyPiece(scratch: Uint8Array, out: Uint8Array, pieces: number[], p: number) {
+  const [src, to, len, stride, count] = [pieces[p], pieces[p + 1], pieces[p + 2], pieces[p + 3], pieces[p + 4]];
+  if (count === 1 && len > 16) {
+    out.set(scratch.subarray(src, src + len), to);
+    return;
+  }
+  for (let c = 0, s = src, d = to; c < count; c++, s += stride) for (let k = 0; k < len; k++) out[d++] = scratch[s + k];
 }
