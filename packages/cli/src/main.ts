@@ -32,7 +32,7 @@ program.command("demo")
 try {
   await program.parseAsync();
 } catch (e) {
-  if (e instanceof MeridianError || (e instanceof Error && e.name === "TypeError" && !e.stack?.includes("/src/"))) {
+  if (e instanceof MeridianError) {
     process.stderr.write(`meridian: ${e.message}\n`);
     process.exitCode = 1;
   } else {

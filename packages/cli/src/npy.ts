@@ -12,7 +12,7 @@ export function npyBytes(a: NDArray): Uint8Array {
   let body: Uint8Array;
   if (a.dtype === "string") {
     const strings = a.data as string[];
-    const width = Math.max(1, ...strings.map((s) => [...s].length));
+    const width = strings.reduce((w, s) => Math.max(w, [...s].length), 1);
     descr = `<U${width}`;
     const codes = new Uint32Array(strings.length * width);
     strings.forEach((s, i) => [...s].forEach((ch, j) => (codes[i * width + j] = ch.codePointAt(0)!)));

@@ -72,12 +72,19 @@ describe("Variable.blocks", () => {
     await ds.close();
   });
 
-  it("chooses about 64 MiB blocks when given no sizes, and checks its arguments", async () => {
+  it("chooses blocks of about 64 MiB (or blockBytes) when given no sizes, and checks its arguments", async () => {
     const ds = await open(TAS);
     const v = ds.variable("tas");
     const all = [];
     for await (const b of v.blocks()) all.push(b.shape);
     expect(all).toEqual([[12, 96, 192]]);
+    const small = [];
+    for await (const b of v.blocks({}, { blockBytes: 96 * 192 * 4 * 2.5 })) small.push(b.shape);
+    expect(small).toEqual([[2, 96, 192], [2, 96, 192], [2, 96, 192], [2, 96, 192], [2, 96, 192], [2, 96, 192]]);
+    const rows = [];
+    for await (const b of v.blocks({}, { blockBytes: 48 * 192 * 4 })) rows.push([b.start, b.shape]);
+    expect(rows.length).toBe(24);
+    expect(rows.slice(0, 3)).toEqual([[[0, 0, 0], [1, 48, 192]], [[0, 48, 0], [1, 48, 192]], [[1, 0, 0], [1, 48, 192]]]);
     await expect(v.blocks({ height: 2 }).next()).rejects.toThrow(SelectionError);
     await expect(v.blocks({ time: 0 }).next()).rejects.toThrow(/positive integer/);
     await ds.close();

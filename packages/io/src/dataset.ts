@@ -16,6 +16,8 @@ export interface ReadOptions {
 export interface BlockOptions extends ReadOptions {
   /** Iterate over this part of the variable only. */
   selection?: Selection;
+  /** With no block sizes given, blocks of about this many bytes (default 64 MiB). */
+  blockBytes?: number;
   /**
    * Read every block into the same buffer: no allocation per block, so faster,
    * and memory stays at one block. A block's data is then valid only until the
@@ -126,7 +128,8 @@ export class Variable {
   /**
    * Iterates over the variable in blocks of at most `sizes[dim]` along each named
    * dimension (whole along the others), holding one block in memory at a time.
-   * With no sizes, blocks of about 64 MiB along the first dimension.
+   * With no sizes, blocks of about 64 MiB (`blockBytes`), split along the
+   * leading dimensions.
    */
   async *blocks(sizes: Record<string, number> = {}, options: BlockOptions = {}): AsyncGenerator<Block> {
     const where = `${this.dataset.path}: variable ${this.name}`;
@@ -138,9 +141,14 @@ export class Variable {
       if (!Number.isInteger(size) || size < 1) throw new SelectionError(`block size for ${dim} must be a positive integer, got ${size}`, where);
       step[d] = Math.min(size, step[d]);
     }
-    if (Object.keys(sizes).length === 0 && this.dims.length > 0) {
-      const bytesPerRow = (sizeOf(slab.count) / (slab.count[0] || 1)) * itemSize(this.dtype === "string" ? "uint8" : this.dtype);
-      step[0] = Math.max(1, Math.min(step[0], Math.floor(DEFAULT_BLOCK_BYTES / Math.max(1, bytesPerRow))));
+    if (Object.keys(sizes).length === 0) {
+      // Split the leading dims, outermost first, until a block fits the budget.
+      const budget = Math.max(1, Math.floor((options.blockBytes ?? DEFAULT_BLOCK_BYTES) / (this.dtype === "string" ? 8 : itemSize(this.dtype))));
+      for (let d = 0; d < this.dims.length; d++) {
+        const inner = sizeOf(step.slice(d + 1));
+        step[d] = Math.max(1, Math.min(step[d], Math.floor(budget / inner)));
+        if (step[d] * inner <= budget) break;
+      }
     }
     if (sizeOf(slab.count) === 0) return;
     // With reuse, every block is read into the same buffer.

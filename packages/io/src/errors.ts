@@ -39,6 +39,11 @@ export class SelectionError extends MeridianError {
   override name = "SelectionError";
 }
 
+/** Something that is not a dataset reference was given as one. */
+export class RefError extends MeridianError {
+  override name = "RefError";
+}
+
 /** Use of a dataset after close(). */
 export class ClosedError extends MeridianError {
   override name = "ClosedError";

@@ -45,7 +45,7 @@ export async function open(path: string): Promise<Dataset> {
     });
     entry = { backend, identity: source.identity, users: 0 };
     cache.set(abs, entry);
-    await trim();
+    trim();
   }
   return handle(entry, abs);
 }
@@ -54,23 +54,28 @@ function handle(entry: Entry, key: string): Dataset {
   entry.users++;
   return new Dataset(entry.backend, () => {
     entry.users--;
-    if (entry.users === 0 && cache.get(key) !== entry) void entry.backend.source.close();
+    if (cache.get(key) !== entry) closeIfIdle(entry);
   });
 }
 
-/** Drops a stale entry; its source closes when its last handle does. */
-function forget(key: string, entry: Entry) {
-  cache.delete(key);
-  if (entry.users === 0) void entry.backend.source.close();
+/** Closes an entry's file once no handle uses it. */
+function closeIfIdle(entry: Entry): boolean {
+  if (entry.users > 0) return false;
+  void entry.backend.source.close();
+  return true;
 }
 
-async function trim() {
+/** Drops a stale entry; its file closes when its last handle does. */
+function forget(key: string, entry: Entry) {
+  cache.delete(key);
+  closeIfIdle(entry);
+}
+
+/** Evicts idle entries, least recently used first, down to `keep`. */
+function trim(keep = maxCached) {
   for (const [key, entry] of cache) {
-    if (cache.size <= maxCached) break;
-    if (entry.users === 0) {
-      cache.delete(key);
-      await entry.backend.source.close();
-    }
+    if (cache.size <= keep) break;
+    if (closeIfIdle(entry)) cache.delete(key);
   }
 }
 
@@ -102,9 +107,6 @@ export function setMaxCachedDatasets(n: number) {
 }
 
 /** Forgets every idle cached dataset and closes its file. */
-export async function clearCache() {
-  for (const [key, entry] of [...cache]) if (entry.users === 0) {
-    cache.delete(key);
-    await entry.backend.source.close();
-  }
+export function clearCache() {
+  trim(0);
 }

@@ -3,8 +3,8 @@ import { copyFileSync, mkdtempSync, rmSync, utimesSync, writeFileSync, readFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ClosedError, IOError } from "./errors.ts";
-import { open } from "./open.ts";
+import { ClosedError, IOError, RefError } from "./errors.ts";
+import { clearCache, open } from "./open.ts";
 import { openRef, readRef } from "./ref.ts";
 import { openFileCount, setMaxOpenFiles } from "./source.ts";
 import { classicFiles, DATASETS } from "./testing.ts";
@@ -58,6 +58,13 @@ describe("dataset references", () => {
     await b.close();
   });
 
+  it("anything but a reference is refused with a RefError", async () => {
+    await expect(openRef({} as never)).rejects.toThrow(RefError);
+    const ds = await open(TAS);
+    await expect(readRef(ds.ref())).rejects.toThrow(/the reference names no variable/);
+    await ds.close();
+  });
+
   it("a closed dataset refuses reads", async () => {
     const ds = await open(TAS);
     await ds.close();
@@ -66,6 +73,28 @@ describe("dataset references", () => {
 });
 
 describe("the descriptor pool", () => {
+  it("leaves no descriptor behind when a file is closed while it is being opened", async () => {
+    const copy = join(dir, "closing.nc");
+    copyFileSync(TAS, copy);
+    setMaxOpenFiles(1);
+    try {
+      const ds = await open(copy);
+      const other = await open(join(DATASETS, "netcdf/netcdf-c/ncdump/ref_test_360_day_1900.nc"));
+      await other.variable("time").read("0"); // takes the only slot: ds must reopen to read
+      const reading = ds.variable("tas").read("0,0,0").catch((e) => e);
+      await ds.close();
+      clearCache();
+      await reading;
+      await other.close();
+      clearCache();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(openFileCount()).toBe(0);
+    } finally {
+      setMaxOpenFiles(64);
+    }
+  });
+
+
   it("keeps at most N files open while many datasets are read in turn", async () => {
     const files = classicFiles().map((f, i) => {
       const p = join(dir, `pool-${i}.nc`);

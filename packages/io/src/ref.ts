@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { stat } from "node:fs/promises";
 import type { Format } from "./backend.ts";
 import type { Dataset, ReadOptions } from "./dataset.ts";
-import { IOError, ioError } from "./errors.ts";
+import { IOError, ioError, RefError } from "./errors.ts";
 import type { NDArray } from "./ndarray.ts";
 import { open } from "./open.ts";
 import type { Selection } from "./selection.ts";
@@ -40,7 +40,7 @@ export function isRef(x: unknown): x is DatasetRef {
 
 /** Reopens a referenced dataset, through this process's cache of open datasets. */
 export async function openRef(ref: DatasetRef): Promise<Dataset> {
-  if (!isRef(ref)) throw new TypeError(`not a dataset reference: ${JSON.stringify(ref)?.slice(0, 200)}`);
+  if (!isRef(ref)) throw new RefError(`not a dataset reference: ${JSON.stringify(ref)?.slice(0, 200)}`);
   let st;
   try {
     st = await stat(ref.path);
@@ -55,7 +55,7 @@ export async function openRef(ref: DatasetRef): Promise<Dataset> {
 
 /** Reads the referenced variable and selection (the dataset stays cached for the next read). */
 export async function readRef(ref: DatasetRef, options?: ReadOptions): Promise<NDArray> {
-  if (ref.variable === undefined) throw new TypeError("the reference names no variable");
+  if (ref.variable === undefined) throw new RefError("the reference names no variable", ref.path);
   const ds = await openRef(ref);
   try {
     return await ds.variable(ref.variable).read(ref.selection, options);

@@ -63,7 +63,7 @@ interface Identity { dev: number; ino: number; size: number; mtimeMs: number }
 export class FileSource implements ByteSource {
   handle?: FileHandle;
   busy = 0;
-  private closed = false;
+  closed = false;
   private constructor(readonly name: string, readonly identity: Identity) {}
 
   static async open(path: string): Promise<FileSource> {
@@ -177,6 +177,10 @@ class DescriptorPool {
         if (st.dev !== id.dev || st.ino !== id.ino || st.size !== id.size || st.mtimeMs !== id.mtimeMs) {
           await fh.close();
           throw new IOError(source.name, "file changed on disk since it was opened; open it again", "ESTALE");
+        }
+        if (source.closed) { // closed while it was being opened
+          await fh.close();
+          throw new ClosedError("dataset is closed", source.name);
         }
         source.handle = fh;
         this.open.set(source, true);

@@ -2,7 +2,7 @@ import { createWriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
-import { open, type NDArray } from "@meridian/io";
+import { ioError, open, type NDArray } from "@meridian/io";
 import { jsonData } from "../format.ts";
 import { npyBytes } from "../npy.ts";
 
@@ -12,13 +12,23 @@ export async function read(file: string, variable: string, options: ReadCommandO
   const ds = await open(file);
   try {
     const a = await ds.variable(variable).read(options.slice, { raw: options.raw });
-    if (options.out?.endsWith(".npy")) await writeFile(options.out, npyBytes(forNpy(a)));
-    else if (options.out) {
-      const stream = createWriteStream(options.out);
-      await writeJson(a, stream);
-      stream.end();
-      await once(stream, "finish");
-    } else await writeJson(a, process.stdout);
+    if (!options.out) return await writeJson(a, process.stdout);
+    const out = options.out;
+    try {
+      if (out.endsWith(".npy")) await writeFile(out, npyBytes(forNpy(a)));
+      else {
+        const stream = createWriteStream(out);
+        const failed = once(stream, "error").then(([e]) => Promise.reject(e));
+        await Promise.race([failed, (async () => {
+          await once(stream, "open");
+          await writeJson(a, stream);
+          stream.end();
+          await once(stream, "finish");
+        })()]);
+      }
+    } catch (e) {
+      throw ioError(out, e);
+    }
   } finally {
     await ds.close();
   }

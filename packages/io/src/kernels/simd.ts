@@ -15,13 +15,13 @@ interface Kernels {
 }
 
 const module = new WebAssembly.Module(Buffer.from(SIMD_WASM, "base64"));
-const kernelsOf = new WeakMap<ArrayBufferLike, Kernels>();
 const PAGE = 65536;
+const kernelsOf = new WeakMap<ArrayBufferLike, Kernels>();
 
 /** Arrays at least this big are allocated in WebAssembly memory. */
 export const WASM_MIN_BYTES = 1 << 20;
-/** wasm32 addresses are 32-bit; the kernels' end pointers must not wrap. */
-const WASM_MAX_BYTES = 2 ** 31;
+/** The kernels take lengths as signed 32-bit integers. */
+const WASM_MAX_BYTES = 2 ** 31 - PAGE;
 
 /** A zeroed, 8-byte-aligned byte array; big ones in WebAssembly memory. */
 export function allocateBytes(bytes: number): Uint8Array {
@@ -47,7 +47,7 @@ export function swapToNative(bytes: Uint8Array, size: number) {
   const k = kernelsOf.get(bytes.buffer);
   let done = 0;
   if (k) {
-    done = bytes.byteLength & ~15;
+    done = bytes.byteLength - (bytes.byteLength % 16);
     (size === 2 ? k.swap16 : size === 4 ? k.swap32 : k.swap64)(bytes.byteOffset, done);
   }
   const rest = Buffer.from(bytes.buffer, bytes.byteOffset + done, bytes.byteLength - done);
@@ -61,7 +61,7 @@ export function replace32(words: Int32Array, from: number, to: number) {
   const k = kernelsOf.get(words.buffer);
   let i = 0;
   if (k) {
-    i = words.length & ~3;
+    i = words.length - (words.length % 4);
     k.replace32(words.byteOffset, i * 4, from, to);
   }
   const n = words.length;
@@ -79,7 +79,7 @@ export function replace64(words: BigInt64Array, from: bigint, to: bigint) {
   const k = kernelsOf.get(words.buffer);
   let i = 0;
   if (k) {
-    i = words.length & ~1;
+    i = words.length - (words.length % 2);
     k.replace64(words.byteOffset, i * 8, from, to);
   }
   for (; i < words.length; i++) if (words[i] === from) words[i] = to;

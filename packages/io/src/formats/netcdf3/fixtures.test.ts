@@ -10,7 +10,7 @@ import type { Attribute } from "../../attribute.ts";
 import type { Variable } from "../../dataset.ts";
 import type { NDArray } from "../../ndarray.ts";
 import { open } from "../../open.ts";
-import { classicFiles, DATASETS } from "../../testing.ts";
+import { classicFiles, DATASETS, DELIBERATE } from "../../testing.ts";
 
 const EXPECTED = join(DATASETS, "fixtures/expected");
 
@@ -35,17 +35,6 @@ function flat(a: NDArray, expected: unknown[]): unknown[] {
     return encode(x);
   });
 }
-
-/**
- * Where meridian decodes differently from netCDF4-python on purpose. There the
- * decoded values are checked against raw * scale_factor + add_offset instead,
- * with netCDF4-python's mask.
- */
-const DELIBERATE: Record<string, { dtype: string; why: string }> = {
-  "netcdf/generated/cf-edges.nc:float_with_double_offset": { dtype: "float64", why: "CF: unpacked values take the type of add_offset (double); numpy keeps float32" },
-  "netcdf/generated/cf-edges.nc:short_integer_scale": { dtype: "float64", why: "a non-float scale_factor unpacks to double; numpy keeps int16 and overflows (20000 * 2 gives -25536)" },
-  "netcdf/generated/cf-edges.nc:short_unit_scale_only": { dtype: "float32", why: "any scale_factor, 1 included, means unpacked floats: a dtype must not hang on attribute values" },
-};
 
 /**
  * netCDF4-python unpacks a single element with numpy's scalar rules (in float64)
