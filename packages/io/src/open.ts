@@ -45,9 +45,10 @@ export async function open(path: string): Promise<Dataset> {
     });
     entry = { backend, identity: source.identity, users: 0 };
     cache.set(abs, entry);
-    trim();
   }
-  return handle(entry, abs);
+  const ds = handle(entry, abs);
+  trim(); // after handle(): the entry just opened is in use, so it stays
+  return ds;
 }
 
 function handle(entry: Entry, key: string): Dataset {
