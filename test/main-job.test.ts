@@ -14,7 +14,8 @@ describe("meridian demo", () => {
     expect(r.status).toBe(0);
     const files = readdirSync(DATASETS, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".nc") && !f.startsWith("fixtures"));
     expect(r.stdout).toMatch(new RegExp(`done: ${files.length} files read, 0 skipped`));
-    // the 2005 CMIP5 tas file: a global mean near-surface temperature in kelvin, read in blocks
+    // the 2005 CMIP5 tas file, read in blocks; numpy over netCDF4-python gives mean 278.723, min 203.968,
+    // max 317.226, 221184 valid, 0 masked (netCDF4.Dataset(f)["tas"][:].astype("f8").mean() etc.)
     expect(r.stdout).toMatch(/tas_rectilinear_grid_2D\.nc: netcdf3 cdf1, 7 variables[^\n]*\n\s+tas\(time, lat, lon\): mean 278\.723 K, range 203\.968 \.\. 317\.226, 221184 valid, 0 missing/);
   });
 });
