@@ -45,15 +45,17 @@ export function* jsonData(a: NDArray, piece = 65536): Generator<string> {
 
 /** An attribute as a plain JSON value (64-bit integers beyond 2^53 as strings). */
 export function attrJson(v: AttrValue): unknown {
-  const one = (x: number | bigint) => (typeof x === "bigint" ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString()) : Number.isFinite(x) ? x : String(x));
+  const one = (x: number | bigint | boolean) =>
+    typeof x === "bigint" ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString())
+    : typeof x === "boolean" || Number.isFinite(x) ? x : String(x);
   if (typeof v === "string") return v;
-  if (Array.isArray(v)) return (v as (number | bigint)[]).map(one);
+  if (Array.isArray(v)) return (v as (number | bigint | boolean)[]).map(one);
   return one(v);
 }
 
 /** An attribute as ncdump shows it. */
 export function attrText(v: AttrValue, dtype: DType): string {
   if (typeof v === "string") return JSON.stringify(v);
-  const list = Array.isArray(v) ? (v as (number | bigint)[]) : [v];
+  const list = Array.isArray(v) ? (v as (number | bigint | boolean)[]) : [v];
   return list.map((x) => (typeof x === "number" && dtype === "float32" ? float32String(x) : String(x))).join(", ");
 }

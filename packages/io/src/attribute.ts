@@ -11,6 +11,7 @@ export interface Attribute {
 /** The user-facing value: a string, a scalar for one number, else a list. */
 export function attrValue(a: Attribute): AttrValue {
   if (typeof a.value === "string") return a.value;
+  if (a.dtype === "bool") return a.value.length === 1 ? a.value[0] === 1 : Array.from(a.value as Uint8Array, (x) => x === 1);
   const list = Array.from(a.value as ArrayLike<number | bigint>);
   return list.length === 1 ? list[0] : (list as number[] | bigint[]);
 }

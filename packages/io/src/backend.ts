@@ -1,5 +1,6 @@
 import type { Attribute } from "./attribute.ts";
-import type { NumericArray, NumericDType } from "./dtype.ts";
+import type { Decoded } from "./cf.ts";
+import type { DType, NumericArray, NumericDType } from "./dtype.ts";
 import type { Hyperslab } from "./selection.ts";
 import type { ByteSource } from "./source.ts";
 
@@ -9,9 +10,16 @@ export interface VariableInfo {
   name: string;
   dims: string[];
   shape: number[];
-  /** On-disk type: numeric, `char` (NetCDF text bytes) or `string`. */
-  dtype: NumericDType | "char" | "string";
+  /** On-disk type: numeric, `char` (text bytes), `bool` or `string`. */
+  dtype: NumericDType | "char" | "string" | "bool";
   attributes: Attribute[];
+  /** The format's own decoding (FITS scaling is not CF's); without it, CF decoding applies. */
+  decoding?: Decoding;
+}
+
+export interface Decoding {
+  dtype: DType;
+  decode(raw: NumericArray, shape: number[]): Decoded;
 }
 
 /**

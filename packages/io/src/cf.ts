@@ -58,8 +58,9 @@ function packedType(store: NumericDType, attrs: readonly Attribute[]): "float32"
 }
 
 /** The dtype `decode` returns for a variable of on-disk type `dtype`. */
-export function decodedDtype(dtype: NumericDType | "char" | "string", attrs: readonly Attribute[]): DType {
+export function decodedDtype(dtype: NumericDType | "char" | "string" | "bool", attrs: readonly Attribute[]): DType {
   if (dtype === "char" || dtype === "string") return "string";
+  if (dtype === "bool") return "bool";
   const store = storageType(dtype, attrs);
   return packedType(store, attrs) ?? store;
 }
@@ -169,8 +170,9 @@ function findMissing(data: NumericArray, rule: MissingRule): Uint8Array | undefi
 }
 
 /** Decodes raw values of a variable with on-disk type `dtype`, attributes `attrs` and `shape`. */
-export function decode(raw: NumericArray, dtype: NumericDType | "char", attrs: readonly Attribute[], shape: number[]): Decoded {
+export function decode(raw: NumericArray, dtype: NumericDType | "char" | "bool", attrs: readonly Attribute[], shape: number[]): Decoded {
   if (dtype === "char") return decodeChars(raw as Uint8Array, shape, attrs);
+  if (dtype === "bool") return { data: raw, dtype, shape };
   const store = storageType(dtype, attrs);
   const data = store === dtype ? raw : viewAs(store, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
   const rule = missingRule(dtype, store, attrs);

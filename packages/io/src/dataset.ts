@@ -116,7 +116,7 @@ export class Variable {
   /** Attributes with their on-disk types. */
   get attributes(): readonly Attribute[] { return this.info.attributes; }
   /** The type read() returns with CF decoding on. */
-  get decodedDtype(): DType { return decodedDtype(this.dtype, this.info.attributes); }
+  get decodedDtype(): DType { return this.info.decoding?.dtype ?? decodedDtype(this.dtype, this.info.attributes); }
   get size(): number { return sizeOf(this.shape); }
 
   /** Reads a selection (default: everything) into memory. */
@@ -186,7 +186,9 @@ export class Variable {
     if (raw || this.dtype === "string") {
       return { data: values, shape: keptShape, dims: keptDims, dtype: this.dtype, attrs };
     }
-    const decoded = decode(values as NumericArray, this.dtype, this.info.attributes, slab.count);
+    const decoded = this.info.decoding
+      ? this.info.decoding.decode(values as NumericArray, slab.count)
+      : decode(values as NumericArray, this.dtype, this.info.attributes, slab.count);
     if (this.dtype === "char") {
       // Strings run along the last dimension, which the result loses.
       const lead = slab.keep.slice(0, -1);

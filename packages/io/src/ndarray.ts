@@ -1,7 +1,7 @@
 import type { ArrayData, DType } from "./dtype.ts";
 
 /** An attribute value as users see it: text, one number, or a list of numbers. */
-export type AttrValue = string | number | bigint | number[] | bigint[];
+export type AttrValue = string | number | bigint | boolean | number[] | bigint[] | boolean[];
 export type Attrs = Record<string, AttrValue>;
 
 /**

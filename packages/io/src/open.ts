@@ -9,12 +9,14 @@ import type { Backend } from "./backend.ts";
 import { Dataset } from "./dataset.ts";
 import { detectFormat } from "./detect.ts";
 import { FormatError, ioError, UnsupportedError } from "./errors.ts";
+import { gunzipSync } from "node:zlib";
+import { openFits } from "./formats/fits/index.ts";
 import { openNetcdf3 } from "./formats/netcdf3/index.ts";
-import { FileSource, MemorySource, type ByteSource } from "./source.ts";
+import { FileSource, MemorySource, type ByteSource, type FileIdentity } from "./source.ts";
 
 interface Entry {
   backend: Backend;
-  identity: { dev: number; ino: number; size: number; mtimeMs: number };
+  identity: FileIdentity;
   users: number;
 }
 
@@ -86,14 +88,33 @@ export async function openSource(source: ByteSource): Promise<Backend> {
   switch (format) {
     case "netcdf3":
       return openNetcdf3(source);
-    case "hdf5":
-      throw new UnsupportedError("NetCDF-4/HDF5 files cannot be read yet (only NetCDF classic: CDF-1, CDF-2, CDF-5)", source.name);
     case "fits":
+      return openFits(source);
     case "gzip":
-      throw new UnsupportedError(`${format === "fits" ? "FITS" : "gzip-compressed"} files cannot be read yet (only NetCDF classic: CDF-1, CDF-2, CDF-5)`, source.name);
+      return openGzip(source);
+    case "hdf5":
+      throw new UnsupportedError("NetCDF-4/HDF5 files cannot be read yet (NetCDF classic and FITS can)", source.name);
     default:
       throw new FormatError(source.name, 0, "not a NetCDF, HDF5 or FITS file: no known magic bytes at the start");
   }
+}
+
+/** Largest decompressed size of a gzip-compressed file (a typed array's limit). */
+const MAX_GUNZIP_BYTES = 2 ** 32 - 1;
+
+/** A gzip-compressed file (.fits.gz) is decompressed into memory once, then read like the plain file. */
+async function openGzip(source: ByteSource): Promise<Backend> {
+  let bytes: Uint8Array;
+  try {
+    bytes = gunzipSync(await source.read(0, source.size), { maxOutputLength: MAX_GUNZIP_BYTES });
+  } catch (e) {
+    throw new FormatError(source.name, 0, `gzip data cannot be decompressed: ${(e as Error).message}`, { cause: e });
+  } finally {
+    await source.close(); // every byte is in memory now
+  }
+  const inner = new MemorySource(source.name, bytes, (source as { identity?: FileIdentity }).identity);
+  if ((await detectFormat(inner)) !== "fits") throw new UnsupportedError("only FITS files are read gzip-compressed", source.name);
+  return openFits(inner, "fits.gz");
 }
 
 /** Opens bytes held in memory (tests, data that arrived over the wire). Not cached. */

@@ -29,7 +29,8 @@ function pastEnd(source: ByteSource, position: number, length: number): FormatEr
 
 export class MemorySource implements ByteSource {
   private closed = false;
-  constructor(readonly name: string, private readonly bytes: Uint8Array) {}
+  /** `identity`: of the file the bytes came from (a decompressed file), so that references to it work. */
+  constructor(readonly name: string, private readonly bytes: Uint8Array, readonly identity?: FileIdentity) {}
   get size() { return this.bytes.byteLength; }
   async read(position: number, length: number, into?: Uint8Array, offset = 0): Promise<Uint8Array> {
     if (this.closed) throw new ClosedError("dataset is closed", this.name);
@@ -51,7 +52,7 @@ export class MemorySource implements ByteSource {
 }
 
 /** Identity of a file on disk, to notice when it changes under an open handle. */
-interface Identity { dev: number; ino: number; size: number; mtimeMs: number }
+export interface FileIdentity { dev: number; ino: number; size: number; mtimeMs: number }
 
 /**
  * A file read with positional reads. Its descriptor is borrowed from a
@@ -64,7 +65,7 @@ export class FileSource implements ByteSource {
   handle?: FileHandle;
   busy = 0;
   closed = false;
-  private constructor(readonly name: string, readonly identity: Identity) {}
+  private constructor(readonly name: string, readonly identity: FileIdentity) {}
 
   static async open(path: string): Promise<FileSource> {
     const abs = resolve(path);

@@ -40,7 +40,10 @@ export async function demo(options: { datasets?: string }): Promise<void> {
       const numeric = Object.values(ds.variables).filter((v) => v.dtype !== "char" && v.dtype !== "string");
       const main = numeric.sort((a, b) => b.size - a.size)[0];
       console.log(`  ${name}: ${ds.format} ${ds.variant}, ${Object.keys(ds.variables).length} variables, dims ${dims || "none"}`);
-      if (main) console.log(`      ${await summary(main)}`);
+      if (main) console.log(`      ${await summary(main).catch((e) => {
+        if (!(e instanceof MeridianError)) throw e;
+        return `${main.name}: not read (${e.name}: ${e.message.replace(`${file}: `, "")})`;
+      })}`);
     } finally {
       await ds.close();
     }

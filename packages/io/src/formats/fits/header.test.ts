@@ -34,6 +34,7 @@ describe.each(fixtures().map((f) => [relative(EXPECTED, f), f]))("%s", (_, fixtu
       exp.hdus.map((h: any) => [h.index, h.name, h.xtension, h.header_offset, h.data_offset, h.data_span]));
     hdus.forEach((h, i) => {
       expect(h.cards.map((c) => [c.keyword, encode(c.value), c.comment]), `HDU ${i}`).toEqual(exp.hdus[i].cards);
+      expect(h.cards.map((c) => c.kind), `HDU ${i} value types`).toEqual(exp.hdus[i].value_types);
     });
   });
 });

@@ -18,10 +18,14 @@ const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 /** A card's value: null when the keyword has no value (astropy's Undefined), [re, im] for complex. */
 export type CardValue = string | number | bigint | boolean | [number, number] | null;
 
+/** What the value was written as (astropy's value types). */
+export type CardKind = "str" | "bool" | "int" | "float" | "complex" | "undefined" | "commentary";
+
 export interface Card {
   keyword: string;
   value: CardValue;
   comment: string;
+  kind: CardKind;
   /** COMMENT, HISTORY, blank and other cards without "= ": their value is free text. */
   commentary: boolean;
 }
@@ -71,21 +75,21 @@ function parseCard(text: string, file: string, at: number): Card {
   if (keyword === "HIERARCH") {
     const eq = text.indexOf("=", 8);
     if (eq > 0) {
-      const { value, comment } = parseValue(text.slice(eq + 1), file, at + eq + 1);
-      return { keyword: text.slice(9, eq).trim(), value, comment, commentary: false };
+      const { value, comment, kind } = parseValue(text.slice(eq + 1), file, at + eq + 1);
+      return { keyword: text.slice(9, eq).trim(), value, comment, kind, commentary: false };
     }
   }
   if (text.slice(8, 10) !== "= " || keyword === "COMMENT" || keyword === "HISTORY" || keyword === "") {
-    return { keyword, value: text.slice(8).trimEnd(), comment: "", commentary: true };
+    return { keyword, value: text.slice(8).trimEnd(), comment: "", kind: "commentary", commentary: true };
   }
-  const { value, comment } = parseValue(text.slice(10), file, at + 10);
-  return { keyword, value, comment, commentary: false };
+  const { value, comment, kind } = parseValue(text.slice(10), file, at + 10);
+  return { keyword, value, comment, kind, commentary: false };
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([ED][+-]?\d+)?$/i;
 
 /** Parses a value field: the value, then an optional "/ comment". */
-function parseValue(field: string, file: string, at: number): { value: CardValue; comment: string } {
+function parseValue(field: string, file: string, at: number): { value: CardValue; comment: string; kind: CardKind } {
   const s = field.trimStart();
   const lead = field.length - s.length;
   if (s.startsWith("'")) {
@@ -98,24 +102,23 @@ function parseValue(field: string, file: string, at: number): { value: CardValue
       i = q + 1;
       break;
     }
-    return { value: out.trimEnd(), comment: commentOf(s.slice(i)) };
+    return { value: out.trimEnd(), comment: commentOf(s.slice(i)), kind: "str" };
   }
   const slash = s.indexOf("/");
   const raw = (slash < 0 ? s : s.slice(0, slash)).trim();
   const comment = slash < 0 ? "" : s.slice(slash + 1).trim();
-  if (raw === "") return { value: null, comment };
-  if (raw === "T" || raw === "F") return { value: raw === "T", comment };
+  const number = (t: string) => Number(t.replace(/d/i, "E"));
+  if (raw === "") return { value: null, comment, kind: "undefined" };
+  if (raw === "T" || raw === "F") return { value: raw === "T", comment, kind: "bool" };
   if (/^[+-]?\d+$/.test(raw)) {
     const n = Number(raw);
-    return { value: Number.isSafeInteger(n) ? n : BigInt(raw), comment };
+    return { value: Number.isSafeInteger(n) ? n : BigInt(raw), comment, kind: "int" };
   }
-  if (NUMBER.test(raw)) return { value: Number(raw.replace(/d/i, "E")), comment };
+  if (NUMBER.test(raw)) return { value: number(raw), comment, kind: "float" };
   const complex = /^\(\s*([^,]+?)\s*,\s*([^)]+?)\s*\)$/.exec(raw);
-  if (complex && NUMBER.test(complex[1]) && NUMBER.test(complex[2])) {
-    return { value: [Number(complex[1].replace(/d/i, "E")), Number(complex[2].replace(/d/i, "E"))], comment };
-  }
+  if (complex && NUMBER.test(complex[1]) && NUMBER.test(complex[2])) return { value: [number(complex[1]), number(complex[2])], comment, kind: "complex" };
   // Not a standard value (e.g. an unquoted list "1.0, 2.0"): kept as its text, as astropy's fix does.
-  return { value: raw, comment };
+  return { value: raw, comment, kind: "str" };
 }
 
 const commentOf = (rest: string) => {
