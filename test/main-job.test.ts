@@ -18,7 +18,7 @@ describe("meridian demo", () => {
     expect(fits.length).toBeGreaterThanOrEqual(14);
     expect(r.stdout).toMatch(new RegExp(`done: ${netcdf.length + fits.length} files read, 0 skipped`));
     // what is not decoded yet is said, and the job goes on
-    expect(r.stdout).toMatch(/COMPRESSED_IMAGE: not read \(UnsupportedError: COMPRESSED_IMAGE: tile-compressed images \(RICE_1\) cannot be decoded yet\)/);
+    expect(r.stdout).toMatch(/COMPRESSED_IMAGE: not read \(UnsupportedError: COMPRESSED_IMAGE: tile-compressed images \(PLIO_1\) cannot be decoded yet\)/);
     // the 2005 CMIP5 tas file, read in blocks; numpy over netCDF4-python gives mean 278.723, min 203.968,
     // max 317.226, 221184 valid, 0 masked (netCDF4.Dataset(f)["tas"][:].astype("f8").mean() etc.)
     expect(r.stdout).toMatch(/tas_rectilinear_grid_2D\.nc: netcdf3 cdf1, 7 variables[^\n]*\n\s+tas\(time, lat, lon\): mean 278\.723 K, range 203\.968 \.\. 317\.226, 221184 valid, 0 missing/);

@@ -55,8 +55,13 @@ describe.each(fixtures().map((f) => [relative(EXPECTED, f), f]))("%s", (_, fixtu
       } else if (data.kind === "compressed") {
         const v = ds.variable(name);
         expect([v.dtype, v.shape], name).toEqual([data.decompressed.dtype, data.decompressed.shape]);
-        await expect(v.read("0,0")).rejects.toThrow(UnsupportedError);
-        await expect(v.read("0,0")).rejects.toThrow(new RegExp(`tile-compressed images \\(${data.zcmptype}\\) cannot be decoded yet`));
+        if (REFUSED.has(data.zcmptype)) {
+          await expect(v.read("0,0")).rejects.toThrow(UnsupportedError);
+          await expect(v.read("0,0")).rejects.toThrow(new RegExp(`tile-compressed images \\(${data.zcmptype}\\) cannot be decoded yet`));
+        } else {
+          expect(v.decodedDtype).toBe(data.decompressed.dtype);
+          await checkSamples(v, { ...data.decompressed, raw: false });
+        }
       } else {
         for (const [column, c] of Object.entries<any>(data.columns)) {
           const v = ds.variable(`${name}/${column}`);
@@ -80,14 +85,22 @@ describe.each(fixtures().map((f) => [relative(EXPECTED, f), f]))("%s", (_, fixtu
   });
 });
 
+/** Samples and the slice; stored values too, unless the fixture has none (decompressed images). */
 async function checkSamples(v: Variable, data: any) {
   for (const s of data.samples) {
-    expect(flat(await v.read(s.index, { raw: true }))[0], `${v.name}[${s.index}] raw`).toEqual(s.raw);
+    if (data.raw !== false) expect(flat(await v.read(s.index, { raw: true }))[0], `${v.name}[${s.index}] raw`).toEqual(s.raw);
     expect(flat(await v.read(s.index))[0], `${v.name}[${s.index}]`).toEqual(s.decoded);
   }
   const sel = data.slice.slice.join(",");
-  const raw = await v.read(sel, { raw: true });
-  expect(raw.shape).toEqual(data.slice.shape);
-  expect(flat(raw), `${v.name}[${sel}] raw`).toEqual(data.slice.raw);
-  expect(flat(await v.read(sel)), `${v.name}[${sel}]`).toEqual(data.slice.decoded);
+  if (data.raw !== false) {
+    const raw = await v.read(sel, { raw: true });
+    expect(raw.shape).toEqual(data.slice.shape);
+    expect(flat(raw), `${v.name}[${sel}] raw`).toEqual(data.slice.raw);
+  }
+  const decoded = await v.read(sel);
+  expect(decoded.shape).toEqual(data.slice.shape);
+  expect(flat(decoded), `${v.name}[${sel}]`).toEqual(data.slice.decoded);
 }
+
+/** Compressions refused for now, with an UnsupportedError. */
+const REFUSED = new Set(["HCOMPRESS_1", "PLIO_1"]);

@@ -16,6 +16,7 @@ import type { ByteSource } from "../../source.ts";
 import { contiguousStrides, readStrided, type Layout } from "../../strided.ts";
 import { scalingDecoding } from "./decode.ts";
 import { cardValue, readHdus, type Card, type Hdu } from "./header.ts";
+import { tiledImage } from "./tiles.ts";
 
 const BITPIX: Record<string, NumericDType> = { "8": "uint8", "16": "int16", "32": "int32", "64": "int64", "-32": "float32", "-64": "float64" };
 
@@ -73,12 +74,13 @@ function hduVariables(source: ByteSource, hdu: Hdu, name: string): FitsVariable[
   const cards = hdu.cards;
   const attributes = cardAttributes(cards);
   if (cardValue(cards, "ZIMAGE") === true) {
-    // A tile-compressed image: listed with the image's own shape, not decoded yet.
-    const zaxes = int(cards, "ZNAXIS");
-    const shape = Array.from({ length: zaxes }, (_, k) => int(cards, `ZNAXIS${zaxes - k}`));
-    const dtype = BITPIX[String(int(cards, "ZBITPIX"))] ?? "float32";
-    const refuse = `tile-compressed images (${String(cardValue(cards, "ZCMPTYPE") ?? "unknown").trim()}) cannot be decoded yet`;
-    return [refused({ name, dims: shape.map((_, k) => `${name}_ZNAXIS${zaxes - k}`), shape, dtype, attributes }, source, refuse)];
+    // A tile-compressed image: a variable with the image's own shape and scaling.
+    const image = tiledImage(source, hdu, name);
+    const dims = image.shape.map((_, k) => `${name}_ZNAXIS${image.shape.length - k}`);
+    if ("unsupported" in image) return [refused({ name, dims, shape: image.shape, dtype: image.dtype, attributes }, source, image.unsupported)];
+    const blank = cardValue(cards, "ZBLANK") ?? cardValue(cards, "BLANK");
+    const decoding = scalingDecoding(image.dtype, { scale: num(cards, "BSCALE", 1), zero: num(cards, "BZERO", 0), blank: typeof blank === "number" || typeof blank === "bigint" ? blank : undefined });
+    return [{ info: { name, dims, shape: image.shape, dtype: image.dtype, attributes, decoding }, read: (slab) => image.read(slab) }];
   }
   if (hdu.xtension === null || hdu.xtension === "IMAGE") {
     const naxis = int(cards, "NAXIS");

@@ -1,0 +1,26 @@
+#!/usr/bin/python3
+"""Tile-compressed FITS images written by astropy (cfitsio's compression code),
+covering what the bundled samples do not: 2-D tiles with partial edge tiles,
+GZIP_2, and 8-, 16- and 32-bit integer images. Run with Debian's python3-astropy:
+
+    /usr/bin/python3 datasets/fits/generated/make.py
+
+Deterministic; rewrites the files next to this script."""
+import os
+import numpy as np
+from astropy.io import fits
+
+here = os.path.dirname(os.path.abspath(__file__))
+rng = np.random.default_rng(2026)
+images = {
+    "u8": rng.integers(0, 256, (37, 50)).astype(np.uint8),
+    "i16": (rng.normal(0, 3000, (37, 50))).astype(np.int16),
+    "i32": (rng.normal(0, 2e8, (37, 50))).astype(np.int32),
+}
+images["i16"][0, :5] = [-32768, 32767, 0, -1, 1]
+images["i32"][0, :5] = [-2**31, 2**31 - 1, 0, -1, 1]
+for kind in ("GZIP_1", "GZIP_2", "RICE_1"):
+    for name, data in images.items():
+        hdu = fits.CompImageHDU(data=data, compression_type=kind, tile_shape=(16, 16), name=f"{kind}_{name}")
+        out = os.path.join(here, f"tiles-{kind.lower()}-{name}.fits")
+        fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(out, overwrite=True, checksum=False)

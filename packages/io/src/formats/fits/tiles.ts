@@ -1,0 +1,162 @@
+/**
+ * Tile-compressed images (the FITS tiled-image convention): a binary table
+ * whose rows are tiles of the image, each compressed into the heap. Only the
+ * tiles a selection touches are read and decompressed. GZIP_1, GZIP_2 and
+ * RICE_1 are decoded; HCOMPRESS_1, PLIO_1 and quantized floating-point tiles
+ * are refused with an UnsupportedError.
+ */
+import { gunzipSync } from "node:zlib";
+import { allocate, viewAs, type NumericArray, type NumericDType } from "../../dtype.ts";
+import { FormatError } from "../../errors.ts";
+import { swapToNative } from "../../kernels/simd.ts";
+import { strides } from "../../ndarray.ts";
+import type { Hyperslab } from "../../selection.ts";
+import type { ByteSource } from "../../source.ts";
+import { cardValue, type Card, type Hdu } from "./header.ts";
+import { riceDecode } from "./rice.ts";
+
+export interface TiledImage {
+  name: string;
+  dtype: NumericDType;
+  /** Row-major: ZNAXISn first. */
+  shape: number[];
+  tile: number[];
+  read(slab: Hyperslab): Promise<NumericArray>;
+}
+
+const ZBITPIX: Record<string, NumericDType> = { "8": "uint8", "16": "int16", "32": "int32", "64": "int64", "-32": "float32", "-64": "float64" };
+const DECODED = new Set(["GZIP_1", "GZIP_2", "RICE_1", "RICE_ONE"]);
+
+const num = (cards: Card[], k: string, dflt?: number): number => {
+  const v = cardValue(cards, k);
+  if (typeof v === "number") return v;
+  if (dflt === undefined) throw new Error(`missing ${k}`);
+  return dflt;
+};
+
+/** The tiled image of a ZIMAGE HDU, or the reason it cannot be decoded. */
+export function tiledImage(source: ByteSource, hdu: Hdu, name: string): TiledImage | { unsupported: string; dtype: NumericDType; shape: number[] } {
+  const cards = hdu.cards;
+  const bad = (what: string): never => { throw new FormatError(source.name, hdu.headerOffset, `compressed image ${name}: ${what}`); };
+  const nd = num(cards, "ZNAXIS", 0);
+  const fitsShape = Array.from({ length: nd }, (_, k) => num(cards, `ZNAXIS${k + 1}`, -1));
+  if (fitsShape.some((s) => !Number.isInteger(s) || s < 0)) bad("ZNAXISn missing or negative");
+  const shape = [...fitsShape].reverse();
+  const tile = fitsShape.map((s, k) => num(cards, `ZTILE${k + 1}`, k === 0 ? s : 1)).reverse();
+  const dtype = ZBITPIX[String(num(cards, "ZBITPIX", 0))] ?? bad(`ZBITPIX ${String(cardValue(cards, "ZBITPIX"))} is not a FITS BITPIX`);
+  const cmp = String(cardValue(cards, "ZCMPTYPE") ?? "").trim();
+  const columns = Array.from({ length: num(cards, "TFIELDS", 0) }, (_, k) => String(cardValue(cards, `TTYPE${k + 1}`) ?? "").trim());
+  if (!DECODED.has(cmp)) return { unsupported: `tile-compressed images (${cmp}) cannot be decoded yet`, dtype, shape };
+  if (dtype === "float32" || dtype === "float64" || columns.some((c) => c === "ZSCALE" || c === "ZZERO" || c === "UNCOMPRESSED_DATA")) {
+    return { unsupported: `quantized or uncompressed floating-point tiles (${cmp}) cannot be decoded yet`, dtype, shape };
+  }
+  const col = columns.indexOf("COMPRESSED_DATA");
+  if (col < 0) bad("no COMPRESSED_DATA column");
+  // Where each row's (count, offset) descriptor sits, and the heap.
+  let colOffset = 0;
+  const formats = columns.map((_, k) => String(cardValue(cards, `TFORM${k + 1}`) ?? "").trim());
+  for (let k = 0; k < col; k++) colOffset += columnWidth(formats[k]) ?? bad(`cannot size column ${k + 1} (${formats[k]})`);
+  const wide = /^\d*Q/.test(formats[col]);
+  const rowBytes = num(cards, "NAXIS1"), rows = num(cards, "NAXIS2");
+  const heap = hdu.dataOffset + num(cards, "THEAP", rowBytes * rows);
+  const zval = (key: string, dflt: number) => {
+    for (let i = 1; cardValue(cards, `ZNAME${i}`) !== undefined; i++) {
+      if (String(cardValue(cards, `ZNAME${i}`)).trim() === key) return num(cards, `ZVAL${i}`, dflt);
+    }
+    return dflt;
+  };
+  const blocksize = zval("BLOCKSIZE", 32);
+  const ricePix = zval("BYTEPIX", 4); // the convention's default, whatever ZBITPIX is
+  const grid = shape.map((s, d) => Math.ceil(s / tile[d]));
+  if (grid.reduce((a, b) => a * b, 1) > rows) bad(`${rows} rows cannot hold ${grid.join(" x ")} tiles`);
+
+  async function decodeTile(index: number, size: number): Promise<NumericArray> {
+    const at = hdu.dataOffset + index * rowBytes + colOffset;
+    const desc = new DataView((await source.read(at, wide ? 16 : 8)).buffer);
+    const count = wide ? Number(desc.getBigInt64(0)) : desc.getInt32(0);
+    const offset = wide ? Number(desc.getBigInt64(8)) : desc.getInt32(4);
+    if (count < 0 || offset < 0 || heap + offset + count > source.size) bad(`tile ${index} points outside the file (heap offset ${offset}, ${count} bytes)`);
+    const packed = await source.read(heap + offset, count);
+    const out = allocate(dtype, size);
+    if (cmp === "RICE_1" || cmp === "RICE_ONE") {
+      if (dtype === "int64") bad("RICE_1 cannot hold 64-bit integers");
+      const values = ricePix === out.BYTES_PER_ELEMENT ? out : new Int32Array(size);
+      riceDecode(packed, values as Int32Array, blocksize, ricePix, { file: source.name, at: heap + offset });
+      if (values !== out) (out as Int16Array).set(values as Int32Array);
+      return out;
+    }
+    let raw: Uint8Array;
+    try {
+      raw = gunzipSync(packed);
+    } catch (e) {
+      return bad(`tile ${index} does not decompress: ${(e as Error).message}`);
+    }
+    // Writers may store integers wider than the image's (cfitsio gzips 16-bit images as 32-bit integers).
+    const width = raw.byteLength / size;
+    if (![1, 2, 4, 8].includes(width) || width < out.BYTES_PER_ELEMENT) bad(`tile ${index} decompresses to ${raw.byteLength} bytes, not ${size} values`);
+    const values = width === out.BYTES_PER_ELEMENT ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength) : new Uint8Array(raw.byteLength);
+    if (cmp === "GZIP_2") for (let i = 0; i < size; i++) for (let b = 0; b < width; b++) values[i * width + b] = raw[b * size + i]; // bytes were grouped by significance
+    else values.set(raw);
+    swapToNative(values, width);
+    if (width !== out.BYTES_PER_ELEMENT) {
+      const wide = viewAs(width === 2 ? "int16" : width === 4 ? "int32" : "int64", values);
+      if (wide instanceof BigInt64Array) {
+        for (let i = 0; i < size; i++) (out as any)[i] = out instanceof BigInt64Array ? wide[i] : Number(wide[i]);
+      } else (out as Int16Array).set(wide as Int32Array);
+    }
+    return out;
+  }
+
+  return {
+    name, dtype, shape, tile,
+    async read(slab) {
+      const n = slab.count.reduce((a, b) => a * b, 1);
+      const out = allocate(dtype, n);
+      if (n === 0) return out;
+      // The tiles a selection touches, per dim, and for each the selected positions in it.
+      const last = slab.start.map((s, d) => s + (slab.count[d] - 1) * slab.step[d]);
+      const tilesPerDim = shape.map((_, d) => {
+        const list: number[] = [];
+        for (let t = Math.floor(slab.start[d] / tile[d]); t <= Math.floor(last[d] / tile[d]); t++) list.push(t);
+        return list;
+      });
+      const outStrides = strides(slab.count);
+      const visit = async (d: number, tileIndex: number[]) => {
+        if (d === shape.length) return copyTile(tileIndex);
+        for (const t of tilesPerDim[d]) await visit(d + 1, [...tileIndex, t]);
+      };
+      const copyTile = async (t: number[]) => {
+        const origin = t.map((k, d) => k * tile[d]);
+        const size = t.map((k, d) => Math.min(tile[d], shape[d] - origin[d]));
+        const index = t.reduce((acc, k, d) => acc * grid[d] + k, 0);
+        const values = await decodeTile(index, size.reduce((a, b) => a * b, 1));
+        const tileStrides = strides(size);
+        // Selected positions of each dim that fall in this tile: [position in output, position in tile].
+        const picks = size.map((s, d) => {
+          const list: [number, number][] = [];
+          for (let i = 0; i < slab.count[d]; i++) {
+            const p = slab.start[d] + i * slab.step[d] - origin[d];
+            if (p >= 0 && p < s) list.push([i, p]);
+          }
+          return list;
+        });
+        const walk = (d: number, o: number, s: number) => {
+          if (d === picks.length) { (out as any)[o] = values[s]; return; }
+          for (const [i, p] of picks[d]) walk(d + 1, o + i * outStrides[d], s + p * tileStrides[d]);
+        };
+        walk(0, 0, 0);
+      };
+      await visit(0, []);
+      return out;
+    },
+  };
+}
+
+/** Bytes of a binary-table column from its TFORM, or undefined when malformed. */
+export function columnWidth(tform: string): number | undefined {
+  const m = /^(\d*)([LXBIJKAEDCMPQ])/.exec(tform);
+  if (!m) return undefined;
+  const r = m[1] === "" ? 1 : Number(m[1]);
+  const size: Record<string, number> = { L: 1, B: 1, I: 2, J: 4, K: 8, A: 1, E: 4, D: 8, C: 8, M: 16, P: 8, Q: 16 };
+  return m[2] === "X" ? Math.ceil(r / 8) : m[2] === "P" || m[2] === "Q" ? size[m[2]] : r * size[m[2]];
+}
