@@ -13,10 +13,12 @@ describe("meridian demo", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const files = readdirSync(DATASETS, { recursive: true, encoding: "utf8" }).filter((f) => !f.startsWith("fixtures"));
-    const netcdf = files.filter((f) => f.endsWith(".nc")), fits = files.filter((f) => /\.fits(\.gz)?$/.test(f));
-    expect(netcdf.length).toBeGreaterThanOrEqual(16);
+    const netcdf = files.filter((f) => f.endsWith(".nc")), fits = files.filter((f) => /\.fits(\.gz)?$/.test(f)), hdf5 = files.filter((f) => /\.(h5|hdf5)$/.test(f));
+    expect([netcdf.length, fits.length, hdf5.length]).toEqual([expect.any(Number), expect.any(Number), expect.any(Number)]);
+    expect(netcdf.length).toBeGreaterThanOrEqual(19);
     expect(fits.length).toBeGreaterThanOrEqual(14);
-    expect(r.stdout).toMatch(new RegExp(`done: ${netcdf.length + fits.length} files read, 0 skipped`));
+    expect(hdf5.length).toBeGreaterThanOrEqual(20);
+    expect(r.stdout).toMatch(new RegExp(`done: ${netcdf.length + fits.length + hdf5.length} files read, 0 skipped`));
     // what is not decoded yet is said, and the job goes on
     expect(r.stdout).toMatch(/COMPRESSED_IMAGE: not read \(UnsupportedError: COMPRESSED_IMAGE: tile-compressed images \(PLIO_1\) cannot be decoded yet\)/);
     // the 2005 CMIP5 tas file, read in blocks; numpy over netCDF4-python gives mean 278.723, min 203.968,

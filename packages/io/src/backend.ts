@@ -41,4 +41,8 @@ export interface Backend {
    * (when it is large enough) instead of allocating.
    */
   read(variable: VariableInfo, slab: Hyperslab, into?: Uint8Array): Promise<NumericArray | string[]>;
+  /** Datasets present in the file that cannot be read yet, with the reason. */
+  unsupported?: Map<string, string>;
+  /** Releases what the reader holds besides the source (h5wasm's file). */
+  close?(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import type { Backend, Format, VariableInfo } from "./backend.ts";
 import { decode, decodedDtype } from "./cf.ts";
 import { itemSize, type DType, type NumericArray } from "./dtype.ts";
 import { allocateBytes } from "./kernels/simd.ts";
-import { ClosedError, closeNames, NotFoundError, SelectionError } from "./errors.ts";
+import { ClosedError, closeNames, NotFoundError, SelectionError, UnsupportedError } from "./errors.ts";
 import { sizeOf, type Attrs, type NDArray } from "./ndarray.ts";
 import { makeRef, type DatasetRef } from "./ref.ts";
 import { resolveSelection, type Hyperslab, type Selection } from "./selection.ts";
@@ -60,6 +60,8 @@ export class Dataset {
   get unlimited(): readonly string[] { return this.backend.unlimited; }
   /** Global attributes with their on-disk types. */
   get attributes(): readonly Attribute[] { return this.backend.attributes; }
+  /** Datasets in the file that cannot be read yet, with the reason (compound types, say). */
+  get unsupported(): ReadonlyMap<string, string> { return this.backend.unsupported ?? new Map(); }
 
   /** Coordinate variables (CF §1.2: one-dimensional, named like their dimension), by dimension. */
   get coords(): Readonly<Record<string, Variable>> {
@@ -67,8 +69,10 @@ export class Dataset {
   }
 
   variable(name: string): Variable {
-    const v = this.variables[name];
+    const v = this.variables[name] ?? this.variables[name.replace(/^\//, "")];
     if (v) return v;
+    const why = this.backend.unsupported?.get(name.replace(/^\//, ""));
+    if (why) throw new UnsupportedError(`dataset ${name} ${why}`, this.path);
     const hint = closeNames(name, Object.keys(this.variables));
     throw new NotFoundError(`no variable "${name}"${hint.length ? `; did you mean ${hint.map((h) => `"${h}"`).join(", ")}?` : ""} (variables: ${Object.keys(this.variables).join(", ")})`, this.path);
   }

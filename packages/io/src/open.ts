@@ -11,6 +11,7 @@ import { detectFormat } from "./detect.ts";
 import { FormatError, ioError, UnsupportedError } from "./errors.ts";
 import { gunzipSync } from "node:zlib";
 import { openFits } from "./formats/fits/index.ts";
+import { openHdf5 } from "./formats/hdf5/index.ts";
 import { openNetcdf3 } from "./formats/netcdf3/index.ts";
 import { FileSource, MemorySource, type ByteSource, type FileIdentity } from "./source.ts";
 
@@ -64,8 +65,13 @@ function handle(entry: Entry, key: string): Dataset {
 /** Closes an entry's file once no handle uses it. */
 function closeIfIdle(entry: Entry): boolean {
   if (entry.users > 0) return false;
-  void entry.backend.source.close();
+  void closeBackend(entry.backend);
   return true;
+}
+
+async function closeBackend(backend: Backend) {
+  await backend.close?.();
+  await backend.source.close();
 }
 
 /** Drops a stale entry; its file closes when its last handle does. */
@@ -93,7 +99,7 @@ export async function openSource(source: ByteSource): Promise<Backend> {
     case "gzip":
       return openGzip(source);
     case "hdf5":
-      throw new UnsupportedError("NetCDF-4/HDF5 files cannot be read yet (NetCDF classic and FITS can)", source.name);
+      return openHdf5(source);
     default:
       throw new FormatError(source.name, 0, "not a NetCDF, HDF5 or FITS file: no known magic bytes at the start");
   }
@@ -120,7 +126,7 @@ async function openGzip(source: ByteSource): Promise<Backend> {
 /** Opens bytes held in memory (tests, data that arrived over the wire). Not cached. */
 export async function openBytes(bytes: Uint8Array, name = "<memory>"): Promise<Dataset> {
   const backend = await openSource(new MemorySource(name, bytes));
-  return new Dataset(backend, () => void backend.source.close());
+  return new Dataset(backend, () => void closeBackend(backend));
 }
 
 /** Sets how many parsed datasets stay cached (default 256). */

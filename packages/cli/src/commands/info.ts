@@ -19,6 +19,7 @@ export function infoJson(ds: Dataset) {
     unlimited: ds.unlimited,
     attrs: attrs(ds.attrs),
     variables: Object.fromEntries(Object.values(ds.variables).map((v) => [v.name, { dims: v.dims, shape: v.shape, dtype: v.dtype, attrs: attrs(v.attrs) }])),
+    ...(ds.unsupported.size ? { unsupported: Object.fromEntries(ds.unsupported) } : {}),
   };
 }
 
@@ -33,6 +34,7 @@ export function infoText(ds: Dataset): string {
     lines.push(`\t${v.dtype} ${v.name}${v.dims.length ? `(${v.dims.join(", ")})` : ""} ;`);
     for (const a of v.attributes) lines.push(`\t\t${v.name}:${a.name} = ${attrText(v.attrs[a.name], a.dtype)} ;`);
   }
+  for (const [name, why] of ds.unsupported) lines.push(`\t// ${name}: ${why}`);
   if (ds.attributes.length) {
     lines.push("", "// global attributes:");
     for (const a of ds.attributes) lines.push(`\t\t:${a.name} = ${attrText(ds.attrs[a.name], a.dtype)} ;`);
