@@ -94,7 +94,7 @@ interface MissingRule {
 }
 
 /** What counts as missing, in the storage type. */
-function missingRule(raw: NumericDType, store: NumericDType, attrs: readonly Attribute[]): MissingRule {
+function missingRule(raw: NumericDType, store: NumericDType, attrs: readonly Attribute[], defaultFill: boolean): MissingRule {
   const rule: MissingRule = { values: [], nan: false };
   const add = (v: number | bigint | undefined) => {
     if (v === undefined) return;
@@ -114,7 +114,7 @@ function missingRule(raw: NumericDType, store: NumericDType, attrs: readonly Att
   // (129 in unsigned flags). netCDF4-python agrees on both.
   const fill = exact(find(attrs, "_FillValue"))[0];
   if (fill !== undefined) add(fill);
-  else if (store === raw) add(DEFAULT_FILL[raw]);
+  else if (defaultFill && store === raw) add(DEFAULT_FILL[raw]);
   const range = exact(find(attrs, "valid_range"));
   let min: number | bigint | undefined, max: number | bigint | undefined;
   if (range.length === 2) [min, max] = range;
@@ -169,13 +169,17 @@ function findMissing(data: NumericArray, rule: MissingRule): Uint8Array | undefi
   return mask;
 }
 
-/** Decodes raw values of a variable with on-disk type `dtype`, attributes `attrs` and `shape`. */
-export function decode(raw: NumericArray, dtype: NumericDType | "char" | "bool", attrs: readonly Attribute[], shape: number[]): Decoded {
+/**
+ * Decodes raw values of a variable with on-disk type `dtype`, attributes `attrs`
+ * and `shape`. `defaultFill: false` leaves netCDF's default fill values alone
+ * (they mean nothing in files that are not netCDF).
+ */
+export function decode(raw: NumericArray, dtype: NumericDType | "char" | "bool", attrs: readonly Attribute[], shape: number[], { defaultFill = true } = {}): Decoded {
   if (dtype === "char") return decodeChars(raw as Uint8Array, shape, attrs);
   if (dtype === "bool") return { data: raw, dtype, shape };
   const store = storageType(dtype, attrs);
   const data = store === dtype ? raw : viewAs(store, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
-  const rule = missingRule(dtype, store, attrs);
+  const rule = missingRule(dtype, store, attrs, defaultFill);
   const packed = packedType(store, attrs);
   if (!packed && isFloat(store)) {
     maskFloats(data as Float32Array | Float64Array, rule);

@@ -11,7 +11,8 @@
  */
 import h5wasm from "h5wasm/node";
 import type { Attribute } from "../../attribute.ts";
-import type { Backend, VariableInfo } from "../../backend.ts";
+import type { Backend, Decoding, VariableInfo } from "../../backend.ts";
+import { decode, decodedDtype } from "../../cf.ts";
 import { allocate, itemSize, type NumericArray, type NumericDType } from "../../dtype.ts";
 import { FormatError, UnsupportedError } from "../../errors.ts";
 import type { Hyperslab } from "../../selection.ts";
@@ -65,7 +66,9 @@ function describe(source: ByteSource, file: H5File): Backend {
   };
   walk(file, "");
   const rootAttrs = Object.keys(file.attrs);
-  const netcdf4 = rootAttrs.includes("_NCProperties") || found.some(({ dataset }) => "DIMENSION_LIST" in dataset.attrs || "_Netcdf4Dimid" in dataset.attrs);
+  // Written by netCDF-C: its own markers, not merely HDF5 dimension scales (h5py writes those too).
+  const netcdf4 = rootAttrs.includes("_NCProperties") || rootAttrs.includes("_nc3_strict") ||
+    found.some(({ dataset }) => "_Netcdf4Dimid" in dataset.attrs || "_Netcdf4Coordinates" in dataset.attrs || String(attrValue(dataset, "NAME") ?? "").startsWith(PHANTOM));
 
   const dims: Record<string, number> = {};
   const unlimited = new Set<string>();
@@ -108,15 +111,24 @@ function describe(source: ByteSource, file: H5File): Backend {
       continue;
     }
     datasets.set(path, dataset);
-    variables.push({ name: path, dims: dimNames, shape, dtype: dtype as VariableInfo["dtype"], attributes: attributes(dataset.attrs, netcdf4) });
+    const info: VariableInfo = { name: path, dims: dimNames, shape, dtype: dtype as VariableInfo["dtype"], attributes: attributes(dataset.attrs, netcdf4) };
+    if (!netcdf4 && info.dtype !== "string" && info.dtype !== "char") info.decoding = cfWithoutDefaultFill(info);
+    variables.push(info);
   }
 
+  // netCDF lists dimensions by id: each scale dataset carries its _Netcdf4Dimid.
+  const dimid = (name: string) => {
+    const d = found.find((f) => f.path === name)?.dataset;
+    const id = d ? attrValue(d, "_Netcdf4Dimid") : undefined;
+    return typeof id === "number" ? id : Infinity;
+  };
+  const ordered = Object.keys(dims).map((name, i) => ({ name, key: dimid(name), i })).sort((a, b) => a.key - b.key || a.i - b.i);
   return {
     format: netcdf4 ? "netcdf4" : "hdf5",
     variant: netcdf4 ? (rootAttrs.includes("_nc3_strict") ? "NETCDF4_CLASSIC" : "NETCDF4") : "hdf5",
     source,
-    dims,
-    unlimited: [...unlimited],
+    dims: Object.fromEntries(ordered.map(({ name }) => [name, dims[name]])),
+    unlimited: ordered.filter(({ name }) => unlimited.has(name)).map(({ name }) => name),
     attributes: attributes(file.attrs, netcdf4),
     variables,
     unsupported,
@@ -162,6 +174,15 @@ function dtypeOf(meta: Meta, netcdf4: boolean): VariableInfo["dtype"] | string {
   return `!has an HDF5 ${CLASS_NAMES[meta.type] ?? `class ${meta.type}`} type, which cannot be read yet`;
 }
 
+/**
+ * Text as netCDF and h5py read it: h5wasm turns each byte of an ASCII-class
+ * string into one character, so bytes above 127 (UTF-8 in practice) are decoded
+ * again as UTF-8, invalid sequences becoming U+FFFD.
+ */
+function text(s: string, meta: Meta): string {
+  return meta.cset === 0 && /[\u0080-\u00ff]/.test(s) ? Buffer.from(s, "latin1").toString("utf8") : s;
+}
+
 /** HDF5 attributes as ours; types that cannot be represented are left out. */
 function attributes(attrs: H5Dataset["attrs"], netcdf4: boolean): Attribute[] {
   const out: Attribute[] = [];
@@ -174,8 +195,9 @@ function attributes(attrs: H5Dataset["attrs"], netcdf4: boolean): Attribute[] {
     } catch {
       continue;
     }
-    if (typeof value === "string") out.push({ name, dtype: "char", value });
-    else if (Array.isArray(value) && value.every((v) => typeof v === "string")) out.push({ name, dtype: "char", value: value.join("\n") });
+    if (value === null && meta.type === 3) out.push({ name, dtype: "char", value: "" }); // empty text has a null dataspace
+    else if (typeof value === "string") out.push({ name, dtype: "char", value: text(value, meta) });
+    else if (Array.isArray(value) && value.every((v) => typeof v === "string")) out.push({ name, dtype: "char", value: value.map((v) => text(v, meta)).join("\n") });
     else if (ArrayBuffer.isView(value)) {
       const dtype = dtypeOf(meta, false);
       if (typeof dtype === "string" && !dtype.startsWith("!") && dtype !== "char" && dtype !== "string") out.push({ name, dtype: dtype as NumericDType, value: value as NumericArray });
@@ -213,7 +235,8 @@ async function readSlab(source: ByteSource, dataset: H5Dataset, info: VariableIn
     const list: string[] = [];
     const flatten = (v: unknown): void => void (Array.isArray(v) ? v.forEach(flatten) : list.push(v as string));
     flatten(values);
-    return info.dtype === "char" ? Uint8Array.from(list, (s) => (s ? s.charCodeAt(0) & 0xff : 0)) : list.map(String);
+    const meta = dataset.metadata;
+    return info.dtype === "char" ? Uint8Array.from(list, (s) => (s ? s.charCodeAt(0) & 0xff : 0)) : list.map((v) => text(String(v), meta));
   }
   const out = allocate(info.dtype as NumericDType, n);
   if (n === 0) return out;
@@ -234,4 +257,13 @@ async function readSlab(source: ByteSource, dataset: H5Dataset, info: VariableIn
     at += piece.length;
   }
   return out;
+}
+
+/** CF decoding by the attributes a plain HDF5 dataset carries, without netCDF's default fill values. */
+function cfWithoutDefaultFill(info: VariableInfo): Decoding {
+  const dtype = info.dtype as NumericDType;
+  return {
+    dtype: decodedDtype(dtype, info.attributes),
+    decode: (raw, shape) => decode(raw, dtype, info.attributes, shape, { defaultFill: false }),
+  };
 }

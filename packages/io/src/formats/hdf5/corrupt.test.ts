@@ -1,0 +1,29 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FormatError } from "../../errors.ts";
+import { open, openBytes } from "../../open.ts";
+import { DATASETS } from "../../testing.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "meridian-hdf5-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("bad HDF5 input", () => {
+  it("a truncated file gives a FormatError naming it, quickly", async () => {
+    const bytes = readFileSync(join(DATASETS, "netcdf/intake-esm/cesm-le/b.e11.B20TRC5CNBDRD.f09_g16.001.pop.h.SHF.185001-200512.nc"));
+    for (const cut of [9, 512, 4096, 100_000, bytes.length - 1]) {
+      const path = join(dir, `cut-${cut}.nc`);
+      writeFileSync(path, bytes.subarray(0, cut));
+      const started = performance.now();
+      await expect(open(path)).rejects.toThrow(FormatError);
+      await expect(open(path)).rejects.toThrow(new RegExp(`cut-${cut}\\.nc: at byte 0: HDF5 library cannot open the file`));
+      expect(performance.now() - started).toBeLessThan(1000);
+    }
+  });
+
+  it("HDF5 in memory is refused clearly (h5wasm reads files on disk)", async () => {
+    const bytes = readFileSync(join(DATASETS, "hdf5/pyfive/netcdf4_classic.nc"));
+    await expect(openBytes(new Uint8Array(bytes), "mem.nc")).rejects.toThrow(/mem\.nc: HDF5 files can only be read from a file on disk/);
+  });
+});
