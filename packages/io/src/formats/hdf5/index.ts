@@ -17,6 +17,7 @@ import { allocate, itemSize, type NumericArray, type NumericDType } from "../../
 import { FormatError, UnsupportedError } from "../../errors.ts";
 import type { Hyperslab } from "../../selection.ts";
 import { FileSource, type ByteSource } from "../../source.ts";
+import { gist, quietly } from "./quiet.ts";
 
 type H5File = InstanceType<typeof h5wasm.File>;
 type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
@@ -38,20 +39,18 @@ interface Found { path: string; dataset: H5Dataset; group: string }
 export async function openHdf5(source: ByteSource): Promise<Backend> {
   if (!(source instanceof FileSource)) throw new UnsupportedError("HDF5 files can only be read from a file on disk", source.name);
   await (ready ??= h5wasm.ready.then(() => undefined));
-  let file: H5File;
-  try {
-    file = new h5wasm.File(source.path, "r");
-  } catch (e) {
-    throw new FormatError(source.name, 0, `HDF5 library cannot open the file: ${(e as Error).message}`);
+  const opened = quietly(() => new h5wasm.File(source.path, "r"));
+  const file = opened.value;
+  if (!file || file.file_id < 0n) {
+    const why = gist(opened.diagnostics) || (opened.error as Error)?.message || "not a readable HDF5 file";
+    throw new FormatError(source.name, 0, `HDF5 library cannot open the file: ${why}`);
   }
-  if (file.file_id < 0n) throw new FormatError(source.name, 0, "HDF5 library cannot open the file (corrupt or truncated superblock)");
-  try {
-    return describe(source, file);
-  } catch (e) {
-    file.close();
-    if (e instanceof FormatError || e instanceof UnsupportedError) throw e;
-    throw new FormatError(source.name, undefined, `cannot read the HDF5 structure: ${(e as Error).message}`, { cause: e });
-  }
+  const described = quietly(() => describe(source, file));
+  if (described.value) return described.value;
+  quietly(() => file.close());
+  const e = described.error;
+  if (e instanceof FormatError || e instanceof UnsupportedError) throw e;
+  throw new FormatError(source.name, undefined, `cannot read the HDF5 structure: ${gist(described.diagnostics) || (e as Error)?.message}`, { cause: e });
 }
 
 function describe(source: ByteSource, file: H5File): Backend {
@@ -133,7 +132,7 @@ function describe(source: ByteSource, file: H5File): Backend {
     variables,
     unsupported,
     read: async (info, slab) => readSlab(source, datasets.get(info.name)!, info, slab),
-    close: async () => { file.close(); },
+    close: async () => void quietly(() => file.close()),
   };
 }
 
@@ -224,14 +223,15 @@ async function readSlab(source: ByteSource, dataset: H5Dataset, info: VariableIn
       return [start, start + (count - 1) * slab.step[d] + 1, slab.step[d]] as [number, number, number];
     });
   const read = (ranges: [number, number, number][]) => {
-    try {
-      return dataset.slice(ranges);
-    } catch (e) {
-      throw new FormatError(source.name, undefined, `variable ${info.name}: HDF5 library cannot read it: ${(e as Error).message}`, { cause: e });
+    const r = quietly(() => dataset.slice(ranges));
+    if (r.error || r.diagnostics || r.value == null) {
+      const why = gist(r.diagnostics) || (r.error as Error)?.message || "no data returned";
+      throw new FormatError(source.name, undefined, `variable ${info.name}: HDF5 library cannot read it: ${why}`, { cause: r.error });
     }
+    return r.value;
   };
   if (info.dtype === "string" || info.dtype === "char") {
-    const values = n === 0 ? [] : nd === 0 ? [dataset.value] : read(slice(0, slab.count[0]));
+    const values = n === 0 ? [] : nd === 0 ? [quietly(() => dataset.value).value] : read(slice(0, slab.count[0]));
     const list: string[] = [];
     const flatten = (v: unknown): void => void (Array.isArray(v) ? v.forEach(flatten) : list.push(v as string));
     flatten(values);
@@ -241,7 +241,7 @@ async function readSlab(source: ByteSource, dataset: H5Dataset, info: VariableIn
   const out = allocate(info.dtype as NumericDType, n);
   if (n === 0) return out;
   if (nd === 0) {
-    (out as any)[0] = dataset.value;
+    (out as any)[0] = quietly(() => dataset.value).value;
     return out;
   }
   const rowBytes = (n / slab.count[0]) * itemSize(info.dtype as NumericDType);
