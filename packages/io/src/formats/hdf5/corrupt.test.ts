@@ -11,6 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("bad HDF5 input", () => {
   it("a truncated file gives a FormatError naming it, quickly", async () => {
+    await (await open(join(DATASETS, "hdf5/pyfive/netcdf4_classic.nc"))).close(); // starts the HDF5 worker thread, once per process
     const bytes = readFileSync(join(DATASETS, "netcdf/intake-esm/cesm-le/b.e11.B20TRC5CNBDRD.f09_g16.001.pop.h.SHF.185001-200512.nc"));
     // HDF5's error stack must become the message, never a dump on stderr.
     const stderrWrites: unknown[] = [];

@@ -1,262 +1,114 @@
 /**
- * HDF5 and NetCDF-4 through h5wasm (HDF5 compiled to WebAssembly, reading the
- * file from disk lazily). Groups are path names: a dataset `/grp/t` is the
- * variable `grp/t` (a leading "/" is accepted too). A file written by netCDF-4
- * gets netCDF semantics: dimension names from its dimension scales, the
- * dimension-only datasets netCDF-4 adds hidden, unlimited dimensions from their
- * maximum shape, netCDF's internal attributes left out, char variables as text.
- * Other datasets get netCDF-C's "phony" dimensions (one per distinct length in
- * a group). Reads go through h5wasm's hyperslabs in pieces of at most 64 MiB,
- * because h5wasm stages each read in its own heap.
+ * HDF5 and NetCDF-4 as a Backend. h5wasm runs in a worker thread (library.ts,
+ * worker.ts): HDF5 aborts on some corrupt files, and an abort then ends the
+ * worker, never the process; what was pending fails with a FormatError and the
+ * next file gets a new worker. Values come back as transferred typed arrays.
  */
-import h5wasm from "h5wasm/node";
-import type { Attribute } from "../../attribute.ts";
+import { Worker } from "node:worker_threads";
 import type { Backend, Decoding, VariableInfo } from "../../backend.ts";
 import { decode, decodedDtype } from "../../cf.ts";
-import { allocate, itemSize, type NumericArray, type NumericDType } from "../../dtype.ts";
+import type { NumericArray, NumericDType } from "../../dtype.ts";
 import { FormatError, UnsupportedError } from "../../errors.ts";
-import type { Hyperslab } from "../../selection.ts";
 import { FileSource, type ByteSource } from "../../source.ts";
-import { gist, quietly } from "./quiet.ts";
+import type { Description } from "./library.ts";
+import type { Request } from "./worker.ts";
 
-type H5File = InstanceType<typeof h5wasm.File>;
-type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
-type H5Group = InstanceType<typeof h5wasm.Group>;
+type Reply = { id: number; ok?: unknown; problem?: { kind: string; detail: string } };
+type Distributive<T> = T extends unknown ? Omit<T, "id"> : never;
 
-/** Largest piece read through h5wasm at once. */
-const PIECE_BYTES = 64 * 1024 * 1024;
-const UNLIMITED = Number.MAX_SAFE_INTEGER;
-/** HDF5 type classes (H5Tpublic.h) that cannot be read yet. */
-const CLASS_NAMES: Record<number, string> = { 2: "time", 4: "bitfield", 5: "opaque", 6: "compound", 7: "reference", 8: "enum", 9: "variable-length", 10: "array" };
-/** netCDF-4's bookkeeping, which netCDF hides. */
-const NETCDF_INTERNAL = new Set(["DIMENSION_LIST", "REFERENCE_LIST", "CLASS", "NAME", "_Netcdf4Dimid", "_Netcdf4Coordinates", "_NCProperties", "_nc3_strict", "_SuperblockVersion", "_IsNetcdf4"]);
-const PHANTOM = "This is a netCDF dimension but not a netCDF variable";
+/** One worker thread running h5wasm; replaced when it dies. */
+class Hdf5Thread {
+  // Its own heap limit: a corrupt file that makes HDF5 build enormous arrays ends the worker, not the process.
+  private worker = new Worker(new URL("./worker-entry.mjs", import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 1024 } });
+  private pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void; file: string }>();
+  private nextId = 1;
+  dead = false;
 
-let ready: Promise<void> | undefined;
+  constructor() {
+    starts++;
+    this.worker.unref();
+    this.worker.on("message", (r: Reply) => {
+      const p = this.pending.get(r.id);
+      this.pending.delete(r.id);
+      if (!this.pending.size) this.worker.unref();
+      p?.resolve(r);
+    });
+    this.worker.on("error", (e) => this.die(e.message));
+    this.worker.on("exit", (code) => this.die(`exit code ${code}`));
+  }
 
-interface Found { path: string; dataset: H5Dataset; group: string }
+  /** Everything pending fails with a typed error; the next file gets a new worker. */
+  private die(why: string) {
+    if (this.dead) return;
+    this.dead = true;
+    if (thread === this) thread = undefined;
+    for (const p of this.pending.values()) p.reject(new FormatError(p.file, undefined, `HDF5 library stopped while reading this file (${why}); the file is probably corrupt`));
+    this.pending.clear();
+  }
+
+  /** Sends a request; with no answer after `seconds`, HDF5 is stuck on a corrupt file and the worker is stopped. */
+  request(file: string, req: Distributive<Request>, seconds = deadline): Promise<Reply> {
+    if (this.dead) return Promise.reject(new FormatError(file, undefined, "HDF5 library stopped earlier while reading a corrupt file; open this file again"));
+    const id = this.nextId++;
+    this.worker.ref();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.die(`no answer after ${Math.round(seconds)} s`);
+        void this.worker.terminate();
+      }, seconds * 1000);
+      timer.unref(); // the worker keeps the process alive while it works
+      const settle = <T>(f: (x: T) => void) => (x: T) => { clearTimeout(timer); f(x); };
+      this.pending.set(id, { resolve: settle(resolve), reject: settle(reject), file });
+      this.worker.postMessage({ ...req, id });
+    });
+  }
+}
+
+let thread: Hdf5Thread | undefined;
+let starts = 0;
+let deadline = 10;
+
+/** Seconds HDF5 may take over a request before it is taken to be stuck on a corrupt file (default 10; reads add a second per 32 MiB). */
+export function setHdf5Timeout(seconds: number) {
+  if (!(seconds > 0)) throw new RangeError(`the HDF5 timeout must be positive, got ${seconds}`);
+  deadline = seconds;
+}
+
+/** How many HDF5 worker threads this process has started (each takes a second or two). */
+export const hdf5WorkerStarts = () => starts;
+
+/** A worker's problem as our typed error. */
+function check(file: string, r: Reply): unknown {
+  if (!r.problem) return r.ok;
+  if (r.problem.kind === "UnsupportedError") throw new UnsupportedError(r.problem.detail, file);
+  throw new FormatError(file, r.problem.detail.startsWith("HDF5 library cannot open") ? 0 : undefined, r.problem.detail);
+}
 
 export async function openHdf5(source: ByteSource): Promise<Backend> {
   if (!(source instanceof FileSource)) throw new UnsupportedError("HDF5 files can only be read from a file on disk", source.name);
-  await (ready ??= h5wasm.ready.then(() => undefined));
-  const opened = quietly(() => new h5wasm.File(source.path, "r"));
-  const file = opened.value;
-  if (!file || file.file_id < 0n) {
-    const why = gist(opened.diagnostics) || (opened.error as Error)?.message || "not a readable HDF5 file";
-    throw new FormatError(source.name, 0, `HDF5 library cannot open the file: ${why}`);
+  const worker = (thread ??= new Hdf5Thread());
+  const d = check(source.name, await worker.request(source.name, { op: "open", path: source.path })) as Description & { file: number };
+  for (const v of d.variables) {
+    if (d.format === "hdf5" && v.dtype !== "string" && v.dtype !== "char") v.decoding = cfWithoutDefaultFill(v);
   }
-  const described = quietly(() => describe(source, file));
-  if (described.value) return described.value;
-  quietly(() => file.close());
-  const e = described.error;
-  if (e instanceof FormatError || e instanceof UnsupportedError) throw e;
-  throw new FormatError(source.name, undefined, `cannot read the HDF5 structure: ${gist(described.diagnostics) || (e as Error)?.message}`, { cause: e });
-}
-
-function describe(source: ByteSource, file: H5File): Backend {
-  const found: Found[] = [];
-  const walk = (group: H5Group, path: string) => {
-    for (const key of group.keys()) {
-      const item = group.get(key);
-      const p = path ? `${path}/${key}` : key;
-      if (item instanceof h5wasm.Group) walk(item, p);
-      else if (item instanceof h5wasm.Dataset) found.push({ path: p, dataset: item, group: path });
-    }
-  };
-  walk(file, "");
-  const rootAttrs = Object.keys(file.attrs);
-  // Written by netCDF-C: its own markers, not merely HDF5 dimension scales (h5py writes those too).
-  const netcdf4 = rootAttrs.includes("_NCProperties") || rootAttrs.includes("_nc3_strict") ||
-    found.some(({ dataset }) => "_Netcdf4Dimid" in dataset.attrs || "_Netcdf4Coordinates" in dataset.attrs || String(attrValue(dataset, "NAME") ?? "").startsWith(PHANTOM));
-
-  const dims: Record<string, number> = {};
-  const unlimited = new Set<string>();
-  const phony = new Map<string, string>(); // group + length -> phony dim name
-  const variables: VariableInfo[] = [];
-  const unsupported = new Map<string, string>();
-  const datasets = new Map<string, H5Dataset>();
-  const isPhantom = (d: H5Dataset) => String(attrValue(d, "NAME") ?? "").startsWith(PHANTOM);
-
-  for (const { path, dataset, group } of found) {
-    const meta = dataset.metadata;
-    const shape = dataset.shape ?? [];
-    const maxshape = meta.maxshape ?? shape;
-    // A dimension-only dataset of netCDF-4 is a dimension, not a variable.
-    if (netcdf4 && isPhantom(dataset)) {
-      const name = dimName(path);
-      dims[name] = shape[0] ?? 0;
-      if ((maxshape[0] ?? 0) > UNLIMITED) unlimited.add(name);
-      continue;
-    }
-    const isScale = String(attrValue(dataset, "CLASS") ?? "") === "DIMENSION_SCALE";
-    const dimNames = shape.map((size, i) => {
-      const scales = isScale && shape.length === 1 ? [path] : safeScales(dataset, i); // a scale is its own dimension
-      if (scales.length) {
-        const name = dimName(scales[0].replace(/^\//, ""));
-        dims[name] = size;
-        if ((maxshape[i] ?? 0) > UNLIMITED) unlimited.add(name);
-        return name;
-      }
-      const key = `${group}\u0000${size}`;
-      if (!phony.has(key)) phony.set(key, `${group ? group + "/" : ""}phony_dim_${[...phony.keys()].filter((k) => k.startsWith(`${group}\u0000`)).length}`);
-      const name = phony.get(key)!;
-      dims[name] = size;
-      if ((maxshape[i] ?? 0) > UNLIMITED) unlimited.add(name);
-      return name;
-    });
-    const dtype = dtypeOf(meta, netcdf4);
-    if (typeof dtype !== "string" || dtype.startsWith("!")) {
-      unsupported.set(path, typeof dtype === "string" ? dtype.slice(1) : `has an HDF5 ${CLASS_NAMES[meta.type] ?? `class ${meta.type}`} type, which cannot be read yet`);
-      continue;
-    }
-    datasets.set(path, dataset);
-    const info: VariableInfo = { name: path, dims: dimNames, shape, dtype: dtype as VariableInfo["dtype"], attributes: attributes(dataset.attrs, netcdf4) };
-    if (!netcdf4 && info.dtype !== "string" && info.dtype !== "char") info.decoding = cfWithoutDefaultFill(info);
-    variables.push(info);
-  }
-
-  // netCDF lists dimensions by id: each scale dataset carries its _Netcdf4Dimid.
-  const dimid = (name: string) => {
-    const d = found.find((f) => f.path === name)?.dataset;
-    const id = d ? attrValue(d, "_Netcdf4Dimid") : undefined;
-    return typeof id === "number" ? id : Infinity;
-  };
-  const ordered = Object.keys(dims).map((name, i) => ({ name, key: dimid(name), i })).sort((a, b) => a.key - b.key || a.i - b.i);
   return {
-    format: netcdf4 ? "netcdf4" : "hdf5",
-    variant: netcdf4 ? (rootAttrs.includes("_nc3_strict") ? "NETCDF4_CLASSIC" : "NETCDF4") : "hdf5",
+    format: d.format,
+    variant: d.variant,
     source,
-    dims: Object.fromEntries(ordered.map(({ name }) => [name, dims[name]])),
-    unlimited: ordered.filter(({ name }) => unlimited.has(name)).map(({ name }) => name),
-    attributes: attributes(file.attrs, netcdf4),
-    variables,
-    unsupported,
-    read: async (info, slab) => readSlab(source, datasets.get(info.name)!, info, slab),
-    close: async () => void quietly(() => file.close()),
+    dims: d.dims,
+    unlimited: d.unlimited,
+    attributes: d.attributes,
+    variables: d.variables,
+    unsupported: new Map(d.unsupported),
+    // The deadline grows by a second for every 32 MiB to read (h5wasm decodes at well over 100 MB/s).
+    read: async (info, slab) => {
+      const seconds = deadline + (slab.count.reduce((a, b) => a * b, 1) * 8) / 2 ** 25;
+      return check(source.name, await worker.request(source.name, { op: "read", file: d.file, variable: info.name, slab }, seconds)) as NumericArray | string[];
+    },
+    close: async () => {
+      if (!worker.dead) await worker.request(source.name, { op: "close", file: d.file });
+    },
   };
-}
-
-/** A dimension's name: the scale's path, without the leading slash. */
-const dimName = (path: string) => path.replace(/^\//, "");
-
-function safeScales(d: H5Dataset, i: number): string[] {
-  try {
-    return d.get_attached_scales(i) ?? [];
-  } catch {
-    return [];
-  }
-}
-
-function attrValue(d: H5Dataset, name: string): unknown {
-  try {
-    return name in d.attrs ? d.attrs[name].value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-type Meta = H5Dataset["metadata"];
-
-/** Our dtype for an HDF5 type, or "!reason" when it cannot be read. */
-function dtypeOf(meta: Meta, netcdf4: boolean): VariableInfo["dtype"] | string {
-  if (meta.type === 0) {
-    const bits = meta.size * 8;
-    if (![8, 16, 32, 64].includes(bits)) return `!has ${bits}-bit integers, which cannot be read`;
-    return `${meta.signed ? "int" : "uint"}${bits}` as NumericDType;
-  }
-  if (meta.type === 1) {
-    if (meta.size === 4) return "float32";
-    if (meta.size === 8) return "float64";
-    return `!has ${meta.size * 8}-bit floats, which cannot be read yet`;
-  }
-  if (meta.type === 3) return netcdf4 && meta.size === 1 && !meta.vlen ? "char" : "string";
-  return `!has an HDF5 ${CLASS_NAMES[meta.type] ?? `class ${meta.type}`} type, which cannot be read yet`;
-}
-
-/**
- * Text as netCDF and h5py read it: h5wasm turns each byte of an ASCII-class
- * string into one character, so bytes above 127 (UTF-8 in practice) are decoded
- * again as UTF-8, invalid sequences becoming U+FFFD.
- */
-function text(s: string, meta: Meta): string {
-  return meta.cset === 0 && /[\u0080-\u00ff]/.test(s) ? Buffer.from(s, "latin1").toString("utf8") : s;
-}
-
-/** HDF5 attributes as ours; types that cannot be represented are left out. */
-function attributes(attrs: H5Dataset["attrs"], netcdf4: boolean): Attribute[] {
-  const out: Attribute[] = [];
-  for (const name of Object.keys(attrs)) {
-    if (netcdf4 && NETCDF_INTERNAL.has(name)) continue;
-    let value: unknown, meta: Meta;
-    try {
-      value = attrs[name].value;
-      meta = attrs[name].metadata;
-    } catch {
-      continue;
-    }
-    if (value === null && meta.type === 3) out.push({ name, dtype: "char", value: "" }); // empty text has a null dataspace
-    else if (typeof value === "string") out.push({ name, dtype: "char", value: text(value, meta) });
-    else if (Array.isArray(value) && value.every((v) => typeof v === "string")) out.push({ name, dtype: "char", value: value.map((v) => text(v, meta)).join("\n") });
-    else if (ArrayBuffer.isView(value)) {
-      const dtype = dtypeOf(meta, false);
-      if (typeof dtype === "string" && !dtype.startsWith("!") && dtype !== "char" && dtype !== "string") out.push({ name, dtype: dtype as NumericDType, value: value as NumericArray });
-    } else if (typeof value === "number" || typeof value === "bigint") {
-      const dtype = dtypeOf(meta, false);
-      if (typeof dtype === "string" && !dtype.startsWith("!") && dtype !== "char" && dtype !== "string") {
-        const box = allocate(dtype as NumericDType, 1);
-        (box as any)[0] = value;
-        out.push({ name, dtype: dtype as NumericDType, value: box });
-      }
-    }
-  }
-  return out;
-}
-
-/** Reads a hyperslab in pieces of at most PIECE_BYTES along the first dimension. */
-async function readSlab(source: ByteSource, dataset: H5Dataset, info: VariableInfo, slab: Hyperslab): Promise<NumericArray | string[]> {
-  const n = slab.count.reduce((a, b) => a * b, 1);
-  const nd = slab.count.length;
-  const slice = (first: number, rows: number) =>
-    slab.start.map((s, d) => {
-      const start = d === 0 ? s + first * slab.step[0] : s;
-      const count = d === 0 ? rows : slab.count[d];
-      return [start, start + (count - 1) * slab.step[d] + 1, slab.step[d]] as [number, number, number];
-    });
-  const read = (ranges: [number, number, number][]) => {
-    const r = quietly(() => dataset.slice(ranges));
-    if (r.error || r.diagnostics || r.value == null) {
-      const why = gist(r.diagnostics) || (r.error as Error)?.message || "no data returned";
-      throw new FormatError(source.name, undefined, `variable ${info.name}: HDF5 library cannot read it: ${why}`, { cause: r.error });
-    }
-    return r.value;
-  };
-  if (info.dtype === "string" || info.dtype === "char") {
-    const values = n === 0 ? [] : nd === 0 ? [quietly(() => dataset.value).value] : read(slice(0, slab.count[0]));
-    const list: string[] = [];
-    const flatten = (v: unknown): void => void (Array.isArray(v) ? v.forEach(flatten) : list.push(v as string));
-    flatten(values);
-    const meta = dataset.metadata;
-    return info.dtype === "char" ? Uint8Array.from(list, (s) => (s ? s.charCodeAt(0) & 0xff : 0)) : list.map((v) => text(String(v), meta));
-  }
-  const out = allocate(info.dtype as NumericDType, n);
-  if (n === 0) return out;
-  if (nd === 0) {
-    (out as any)[0] = quietly(() => dataset.value).value;
-    return out;
-  }
-  const rowBytes = (n / slab.count[0]) * itemSize(info.dtype as NumericDType);
-  const rowsPerPiece = Math.max(1, Math.floor(PIECE_BYTES / rowBytes));
-  let at = 0;
-  for (let first = 0; first < slab.count[0]; first += rowsPerPiece) {
-    const rows = Math.min(rowsPerPiece, slab.count[0] - first);
-    const piece = read(slice(first, rows)) as NumericArray;
-    if (!ArrayBuffer.isView(piece) || piece.length !== rows * (n / slab.count[0])) {
-      throw new FormatError(source.name, undefined, `variable ${info.name}: HDF5 library returned ${ArrayBuffer.isView(piece) ? piece.length : typeof piece} values, expected ${rows * (n / slab.count[0])}`);
-    }
-    (out as any).set(piece, at);
-    at += piece.length;
-  }
-  return out;
 }
 
 /** CF decoding by the attributes a plain HDF5 dataset carries, without netCDF's default fill values. */
