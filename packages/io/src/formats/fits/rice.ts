@@ -15,38 +15,63 @@ export function riceDecode(bytes: Uint8Array, out: Uint8Array | Int16Array | Int
   const n = out.length;
   const fsBits = FS_BITS[bytepix], fsMax = FS_MAX[bytepix], bbits = 8 * bytepix;
   if (!fsBits) throw new FormatError(where.file, where.at, `RICE_1 BYTEPIX must be 1, 2 or 4, found ${bytepix}`);
+  const len = bytes.length;
+  const fail = (): never => { throw new FormatError(where.file, where.at, `RICE_1 tile is corrupt: its ${len} bytes end before its ${n} pixels`); };
+  // The unread bits: the low `left` bits of `buf`, at most 31 of them, so integer operations are exact.
   let pos = 0, buf = 0, left = 0;
-  const fail = (): never => { throw new FormatError(where.file, where.at, `RICE_1 tile is corrupt: its ${bytes.length} bytes end before its ${n} pixels`); };
-  const bit = () => {
-    if (left === 0) {
-      if (pos >= bytes.length) fail();
-      buf = bytes[pos++];
-      left = 8;
+  const small = (k: number): number => { // k <= 24
+    while (left < k) {
+      if (pos >= len) fail();
+      buf = (buf << 8) | bytes[pos++];
+      left += 8;
     }
-    return (buf >> --left) & 1;
-  };
-  const bits = (k: number) => {
-    let v = 0;
-    for (let i = 0; i < k; i++) v = v * 2 + bit();
+    left -= k;
+    const v = buf >>> left;
+    buf &= (1 << left) - 1;
     return v;
   };
+  const bits = (k: number): number => (k <= 24 ? small(k) : small(k - 16) * 65536 + small(16));
   if (n === 0) return;
-  let last = bits(bbits);
+  // Sums wrap at 2^32 in int32 arithmetic; the typed array keeps the low bits of its own width.
+  let last = bits(bbits) | 0;
   for (let i = 0; i < n; i += blocksize) {
     const end = Math.min(i + blocksize, n);
-    const fs = bits(fsBits) - 1;
-    for (let j = i; j < end; j++) {
-      let diff: number;
-      if (fs < 0) diff = 0;
-      else if (fs === fsMax) diff = bits(bbits);
-      else {
-        let high = 0;
-        while (bit() === 0) high++;
-        diff = high * 2 ** fs + bits(fs);
+    const fs = small(fsBits) - 1;
+    if (fs < 0) {
+      for (let j = i; j < end; j++) out[j] = last;
+    } else if (fs === fsMax) {
+      for (let j = i; j < end; j++) {
+        const diff = bits(bbits);
+        last = (last + ((diff >>> 1) ^ -(diff & 1))) | 0; // zigzag
+        out[j] = last;
       }
-      const delta = diff % 2 === 0 ? diff / 2 : -(diff + 1) / 2; // zigzag
-      last = (last + delta) % 2 ** bbits;
-      out[j] = last; // the typed array wraps to its own width and sign
+    } else {
+      const top = 2 ** fs;
+      for (let j = i; j < end; j++) {
+        // the unary high part: zero bits up to the next one bit
+        let high = 0;
+        while (buf === 0) {
+          high += left;
+          if (pos >= len) fail();
+          buf = bytes[pos++];
+          left = 8;
+        }
+        const lead = Math.clz32(buf) - (32 - left);
+        high += lead;
+        left -= lead + 1;
+        buf &= (1 << left) - 1;
+        // then fs low bits
+        while (left < fs) {
+          if (pos >= len) fail();
+          buf = (buf << 8) | bytes[pos++];
+          left += 8;
+        }
+        left -= fs;
+        const diff = high * top + (buf >>> left);
+        buf &= (1 << left) - 1;
+        last = (last + ((diff >>> 1) ^ -(diff & 1))) | 0; // zigzag
+        out[j] = last;
+      }
     }
   }
 }

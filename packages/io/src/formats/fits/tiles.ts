@@ -70,18 +70,27 @@ export function tiledImage(source: ByteSource, hdu: Hdu, name: string): TiledIma
   const grid = shape.map((s, d) => Math.ceil(s / tile[d]));
   if (grid.reduce((a, b) => a * b, 1) > rows) bad(`${rows} rows cannot hold ${grid.join(" x ")} tiles`);
 
-  async function decodeTile(index: number, size: number): Promise<NumericArray> {
-    const at = hdu.dataOffset + index * rowBytes + colOffset;
-    const desc = new DataView((await source.read(at, wide ? 16 : 8)).buffer);
-    const count = wide ? Number(desc.getBigInt64(0)) : desc.getInt32(0);
-    const offset = wide ? Number(desc.getBigInt64(8)) : desc.getInt32(4);
-    if (count < 0 || offset < 0 || heap + offset + count > source.size) bad(`tile ${index} points outside the file (heap offset ${offset}, ${count} bytes)`);
-    const packed = await source.read(heap + offset, count);
+  /** Where each tile's compressed bytes are, for tiles first..last (one read of their table rows). */
+  async function descriptors(first: number, last: number): Promise<{ count: number; offset: number }[]> {
+    const rowsBytes = await source.read(hdu.dataOffset + first * rowBytes, (last - first + 1) * rowBytes);
+    const view = new DataView(rowsBytes.buffer, rowsBytes.byteOffset, rowsBytes.byteLength);
+    const out = [];
+    for (let t = first; t <= last; t++) {
+      const at = (t - first) * rowBytes + colOffset;
+      const count = wide ? Number(view.getBigInt64(at)) : view.getInt32(at);
+      const offset = wide ? Number(view.getBigInt64(at + 8)) : view.getInt32(at + 4);
+      if (count < 0 || offset < 0 || heap + offset + count > source.size) bad(`tile ${t} points outside the file (heap offset ${offset}, ${count} bytes)`);
+      out.push({ count, offset });
+    }
+    return out;
+  }
+
+  function decodeTile(index: number, packed: Uint8Array, size: number): NumericArray {
     const out = allocate(dtype, size);
     if (cmp === "RICE_1" || cmp === "RICE_ONE") {
       if (dtype === "int64") bad("RICE_1 cannot hold 64-bit integers");
       const values = ricePix === out.BYTES_PER_ELEMENT ? out : new Int32Array(size);
-      riceDecode(packed, values as Int32Array, blocksize, ricePix, { file: source.name, at: heap + offset });
+      riceDecode(packed, values as Int32Array, blocksize, ricePix, { file: source.name, at: heap });
       if (values !== out) (out as Int16Array).set(values as Int32Array);
       return out;
     }
@@ -121,15 +130,29 @@ export function tiledImage(source: ByteSource, hdu: Hdu, name: string): TiledIma
         return list;
       });
       const outStrides = strides(slab.count);
-      const visit = async (d: number, tileIndex: number[]) => {
-        if (d === shape.length) return copyTile(tileIndex);
-        for (const t of tilesPerDim[d]) await visit(d + 1, [...tileIndex, t]);
+      // Every tile touched, in row-major order, then their bytes: one read of their
+      // descriptors and, when not too far apart, one read of the heap they span.
+      const touched: number[][] = [];
+      const collect = (d: number, t: number[]) => {
+        if (d === shape.length) return void touched.push(t);
+        for (const k of tilesPerDim[d]) collect(d + 1, [...t, k]);
       };
-      const copyTile = async (t: number[]) => {
-        const origin = t.map((k, d) => k * tile[d]);
-        const size = t.map((k, d) => Math.min(tile[d], shape[d] - origin[d]));
-        const index = t.reduce((acc, k, d) => acc * grid[d] + k, 0);
-        const values = await decodeTile(index, size.reduce((a, b) => a * b, 1));
+      collect(0, []);
+      const indices = touched.map((t) => t.reduce((acc, k, d) => acc * grid[d] + k, 0));
+      const firstTile = indices.reduce((a, b) => Math.min(a, b)), lastTile = indices.reduce((a, b) => Math.max(a, b));
+      const descs = await descriptors(firstTile, lastTile);
+      const wanted = indices.map((i) => descs[i - firstTile]);
+      const lo = wanted.reduce((a, w) => Math.min(a, w.offset), Infinity), hi = wanted.reduce((a, w) => Math.max(a, w.offset + w.count), 0);
+      const span = hi - lo <= 256 * 2 ** 20 ? await source.read(heap + lo, hi - lo) : undefined;
+      for (const [k, t] of touched.entries()) {
+        const w = wanted[k];
+        const packed = span ? span.subarray(w.offset - lo, w.offset - lo + w.count) : await source.read(heap + w.offset, w.count);
+        const origin = t.map((i, d) => i * tile[d]);
+        const size = t.map((i, d) => Math.min(tile[d], shape[d] - origin[d]));
+        const values = decodeTile(indices[k], packed, size.reduce((a, b) => a * b, 1));
+        copyTile(values, origin, size);
+      }
+      function copyTile(values: NumericArray, origin: number[], size: number[]) {
         const tileStrides = strides(size);
         // Selected positions of each dim that fall in this tile: [position in output, position in tile].
         const picks = size.map((s, d) => {
@@ -140,13 +163,18 @@ export function tiledImage(source: ByteSource, hdu: Hdu, name: string): TiledIma
           }
           return list;
         });
+        const lastDim = picks.length - 1;
         const walk = (d: number, o: number, s: number) => {
+          if (d === lastDim && slab.step[d] === 1 && picks[d].length) {
+            const [i0, p0] = picks[d][0];
+            (out as Int16Array).set((values as Int16Array).subarray(s + p0, s + p0 + picks[d].length), o + i0); // a run of the row at once
+            return;
+          }
           if (d === picks.length) { (out as any)[o] = values[s]; return; }
           for (const [i, p] of picks[d]) walk(d + 1, o + i * outStrides[d], s + p * tileStrides[d]);
         };
         walk(0, 0, 0);
-      };
-      await visit(0, []);
+      }
       return out;
     },
   };
