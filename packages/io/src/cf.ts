@@ -195,19 +195,23 @@ function unpack(data: NumericArray, mask: Uint8Array | undefined, to: "float32" 
     const v = numbers(find(attrs, name))[0];
     return v === undefined ? dflt : Number(v);
   };
+  return unpackLinear(data, first("scale_factor", 1), first("add_offset", 0), to, mask);
+}
+
+/**
+ * raw × scale + offset, as numpy computes it on arrays: in float32 with both
+ * operands rounded to float32 and rounding after the product and after the sum,
+ * or in float64. Masked values become NaN. Shared by CF packing and FITS scaling.
+ */
+export function unpackLinear(data: NumericArray, scale: number, offset: number, to: "float32" | "float64", mask?: Uint8Array): Float32Array | Float64Array {
   const n = data.length;
   const d = data as ArrayLike<number | bigint>;
   if (to === "float32") {
-    // float32 arithmetic as numpy does it on arrays: both attributes in float32,
-    // rounding after the product and after the sum (storing rounds it).
-    const scale = Math.fround(first("scale_factor", 1));
-    const offset = Math.fround(first("add_offset", 0));
+    const [s, o] = [Math.fround(scale), Math.fround(offset)];
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = mask?.[i] ? NaN : Math.fround(Number(d[i]) * scale) + offset;
+    for (let i = 0; i < n; i++) out[i] = mask?.[i] ? NaN : Math.fround(Number(d[i]) * s) + o;
     return out;
   }
-  const scale = first("scale_factor", 1);
-  const offset = first("add_offset", 0);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = mask?.[i] ? NaN : Number(d[i]) * scale + offset;
   return out;

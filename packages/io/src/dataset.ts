@@ -147,7 +147,7 @@ export class Variable {
     }
     if (Object.keys(sizes).length === 0) {
       // Split the leading dims, outermost first, until a block fits the budget.
-      const budget = Math.max(1, Math.floor((options.blockBytes ?? DEFAULT_BLOCK_BYTES) / (this.dtype === "string" ? 8 : itemSize(this.dtype))));
+      const budget = Math.max(1, Math.floor((options.blockBytes ?? DEFAULT_BLOCK_BYTES) / bytesPerValue(this.dtype)));
       for (let d = 0; d < this.dims.length; d++) {
         const inner = sizeOf(step.slice(d + 1));
         step[d] = Math.max(1, Math.min(step[d], Math.floor(budget / inner)));
@@ -156,7 +156,7 @@ export class Variable {
     }
     if (sizeOf(slab.count) === 0) return;
     // With reuse, every block is read into the same buffer.
-    const into = options.reuse && this.dtype !== "string" ? allocateBytes(sizeOf(step) * itemSize(this.dtype)) : undefined;
+    const into = options.reuse && this.dtype !== "string" ? allocateBytes(sizeOf(step) * bytesPerValue(this.dtype)) : undefined;
     for (const sub of blockSlabs(slab, step)) {
       yield { ...this.present(await this.readRaw(sub, into), sub, options), start: sub.start };
     }
@@ -174,7 +174,7 @@ export class Variable {
   private readRaw(slab: Hyperslab, into?: Uint8Array): Promise<NumericArray | string[]> {
     const backend = this.dataset._backend;
     const n = sizeOf(slab.count);
-    const bytes = n * (this.dtype === "string" ? 8 : itemSize(this.dtype));
+    const bytes = n * bytesPerValue(this.dtype);
     if (bytes > MAX_READ_BYTES) {
       const where = `${this.dataset.path}: variable ${this.name}`;
       throw new SelectionError(`selection of ${n} values (${(bytes / 2 ** 30).toFixed(1)} GiB) is too large to read at once; use blocks()`, where);
@@ -220,3 +220,6 @@ function* blockSlabs(slab: Hyperslab, step: number[]): Generator<Hyperslab> {
     if (d < 0) return;
   }
 }
+
+/** Bytes one value takes in memory (a string counts as a pointer's worth). */
+const bytesPerValue = (dtype: VariableInfo["dtype"]) => (dtype === "string" ? 8 : itemSize(dtype));

@@ -13,11 +13,10 @@ import { gunzipSync } from "node:zlib";
 import { openFits } from "./formats/fits/index.ts";
 import { openHdf5 } from "./formats/hdf5/index.ts";
 import { openNetcdf3 } from "./formats/netcdf3/index.ts";
-import { FileSource, MemorySource, type ByteSource, type FileIdentity } from "./source.ts";
+import { FileSource, MemorySource, sameFile, type ByteSource } from "./source.ts";
 
 interface Entry {
   backend: Backend;
-  identity: FileIdentity;
   users: number;
 }
 
@@ -35,18 +34,17 @@ export async function open(path: string): Promise<Dataset> {
     throw ioError(path, err);
   }
   let entry = cache.get(abs);
-  const same = entry && entry.identity.dev === st.dev && entry.identity.ino === st.ino && entry.identity.size === st.size && entry.identity.mtimeMs === st.mtimeMs;
-  if (entry && same) {
+  if (entry && sameFile(entry.backend.source.identity!, st)) {
     cache.delete(abs);
     cache.set(abs, entry); // most recently used
   } else {
     if (entry) forget(abs, entry);
-    const source = await FileSource.open(abs);
+    const source = await FileSource.open(abs, st);
     const backend = await openSource(source).catch(async (e) => {
       await source.close();
       throw e;
     });
-    entry = { backend, identity: source.identity, users: 0 };
+    entry = { backend, users: 0 };
     cache.set(abs, entry);
   }
   const ds = handle(entry, abs);
@@ -118,7 +116,7 @@ async function openGzip(source: ByteSource): Promise<Backend> {
   } finally {
     await source.close(); // every byte is in memory now
   }
-  const inner = new MemorySource(source.name, bytes, (source as { identity?: FileIdentity }).identity);
+  const inner = new MemorySource(source.name, bytes, source.identity);
   if ((await detectFormat(inner)) !== "fits") throw new UnsupportedError("only FITS files are read gzip-compressed", source.name);
   return openFits(inner, "fits.gz");
 }

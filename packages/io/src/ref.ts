@@ -26,9 +26,9 @@ export interface DatasetRef {
 }
 
 export function makeRef(ds: Dataset, variable?: string, selection?: Selection): DatasetRef {
-  const source = ds._backend.source as { identity?: { size: number; mtimeMs: number } };
-  if (!source.identity) throw new IOError(ds.path, "an in-memory dataset has no reference; only files can be reopened elsewhere");
-  const ref: DatasetRef = { kind: "meridian.dataset", version: 1, path: resolve(ds.path), format: ds.format, size: source.identity.size, mtimeMs: source.identity.mtimeMs };
+  const identity = ds._backend.source.identity;
+  if (!identity) throw new IOError(ds.path, "an in-memory dataset has no reference; only files can be reopened elsewhere");
+  const ref: DatasetRef = { kind: "meridian.dataset", version: 1, path: resolve(ds.path), format: ds.format, size: identity.size, mtimeMs: identity.mtimeMs };
   if (variable !== undefined) ref.variable = variable;
   if (selection !== undefined) ref.selection = JSON.parse(JSON.stringify(selection));
   return ref;

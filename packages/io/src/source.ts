@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import { open as fsOpen, stat, type FileHandle } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ClosedError, FormatError, IOError, ioError } from "./errors.ts";
@@ -16,6 +17,8 @@ export interface ByteSource {
   /** Reads consecutive bytes at `position` into `buffers`, filling each in turn (a vectored read). */
   readv(position: number, buffers: Uint8Array[]): Promise<void>;
   close(): Promise<void>;
+  /** The file on disk these bytes are (or came from): what references record and caches check. */
+  readonly identity?: FileIdentity;
 }
 
 const totalLength = (buffers: Uint8Array[]) => buffers.reduce((n, b) => n + b.byteLength, 0);
@@ -54,6 +57,8 @@ export class MemorySource implements ByteSource {
 /** Identity of a file on disk, to notice when it changes under an open handle. */
 export interface FileIdentity { dev: number; ino: number; size: number; mtimeMs: number }
 
+export const sameFile = (a: FileIdentity, b: FileIdentity) => a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+
 /**
  * A file read with positional reads. Its descriptor is borrowed from a
  * process-wide pool that keeps at most `maxOpenFiles` descriptors open and closes
@@ -67,11 +72,11 @@ export class FileSource implements ByteSource {
   closed = false;
   private constructor(readonly name: string, readonly identity: FileIdentity) {}
 
-  static async open(path: string): Promise<FileSource> {
+  /** Opens a file; `st`, when the caller has already stat()ed it, saves doing so again. */
+  static async open(path: string, st?: Stats): Promise<FileSource> {
     const abs = resolve(path);
-    let st;
     try {
-      st = await stat(abs);
+      st ??= await stat(abs);
     } catch (err) {
       throw ioError(path, err);
     }
@@ -173,9 +178,7 @@ class DescriptorPool {
         } catch (err) {
           throw ioError(source.name, err);
         }
-        const st = await fh.stat();
-        const id = source.identity;
-        if (st.dev !== id.dev || st.ino !== id.ino || st.size !== id.size || st.mtimeMs !== id.mtimeMs) {
+        if (!sameFile(await fh.stat(), source.identity)) {
           await fh.close();
           throw new IOError(source.name, "file changed on disk since it was opened; open it again", "ESTALE");
         }

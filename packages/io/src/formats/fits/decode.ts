@@ -7,7 +7,7 @@
  * astropy does; BLANK becomes NaN there, and a mask in integer output.
  */
 import type { Decoding } from "../../backend.ts";
-import type { Decoded } from "../../cf.ts";
+import { unpackLinear, type Decoded } from "../../cf.ts";
 import { viewAs, type NumericArray, type NumericDType } from "../../dtype.ts";
 
 const OFFSET_TYPE: Partial<Record<NumericDType, [number, NumericDType]>> = {
@@ -35,19 +35,7 @@ export function scalingDecoding(raw: NumericDType, { scale, zero, blank }: Scali
   }
   if (scale !== 1 || zero !== 0) {
     const to = floatType ?? (raw === "uint8" || raw === "int16" || raw === "float32" ? "float32" : "float64");
-    return {
-      dtype: to,
-      decode(data, shape) {
-        const n = data.length;
-        const d = data as ArrayLike<number | bigint>;
-        const out = to === "float32" ? new Float32Array(n) : new Float64Array(n);
-        // float32 as numpy computes it: operands in float32, rounded after the product and after the sum.
-        const [s, z] = to === "float32" ? [Math.fround(scale), Math.fround(zero)] : [scale, zero];
-        const round = to === "float32" ? Math.fround : (x: number) => x;
-        for (let i = 0; i < n; i++) out[i] = isBlank(d[i]) ? NaN : round(Number(d[i]) * s) + z;
-        return { data: out, dtype: to, shape };
-      },
-    };
+    return { dtype: to, decode: (data, shape) => ({ data: unpackLinear(data, scale, zero, to, blankMask(data, isBlank, blank)), dtype: to, shape }) };
   }
   return { dtype: raw, decode: (data, shape) => withMask({ data, dtype: raw, shape }, blankMask(data, isBlank, blank)) };
 }

@@ -7,6 +7,7 @@
  * carry long keywords. Every HDU is located from its header alone, so a file is
  * mapped without reading any data.
  */
+import type { NumericDType } from "../../dtype.ts";
 import { FormatError } from "../../errors.ts";
 import type { ByteSource } from "../../source.ts";
 
@@ -40,6 +41,15 @@ export interface Hdu {
   /** Bytes of data, padded to whole blocks (as astropy's fileinfo() datSpan). */
   dataSpan: number;
   cards: Card[];
+}
+
+/** The dtype of each BITPIX (and ZBITPIX) value. */
+export const BITPIX_DTYPE: Record<string, NumericDType> = { "8": "uint8", "16": "int16", "32": "int32", "64": "int64", "-32": "float32", "-64": "float64" };
+
+/** A numeric card's value, or `dflt` when the card is absent or not a number. */
+export function cardNumber(cards: readonly Card[], keyword: string, dflt: number): number {
+  const v = cardValue(cards, keyword);
+  return typeof v === "number" ? v : dflt;
 }
 
 /** The value of the first card with this keyword. */

@@ -15,10 +15,9 @@ import type { Hyperslab } from "../../selection.ts";
 import type { ByteSource } from "../../source.ts";
 import { contiguousStrides, readStrided, type Layout } from "../../strided.ts";
 import { scalingDecoding } from "./decode.ts";
-import { cardValue, readHdus, type Card, type Hdu } from "./header.ts";
+import { BITPIX_DTYPE, cardNumber, cardValue, readHdus, type Card, type Hdu } from "./header.ts";
+import { parseTform } from "./tform.ts";
 import { tiledImage } from "./tiles.ts";
-
-const BITPIX: Record<string, NumericDType> = { "8": "uint8", "16": "int16", "32": "int32", "64": "int64", "-32": "float32", "-64": "float64" };
 
 /** A variable and how to read it. */
 interface FitsVariable {
@@ -61,15 +60,6 @@ function hduNames(hdus: Hdu[]): string[] {
   });
 }
 
-const int = (cards: Card[], keyword: string, dflt?: number): number => {
-  const v = cardValue(cards, keyword);
-  return typeof v === "number" ? v : dflt ?? 0;
-};
-const num = (cards: Card[], keyword: string, dflt: number): number => {
-  const v = cardValue(cards, keyword);
-  return typeof v === "number" ? v : dflt;
-};
-
 function hduVariables(source: ByteSource, hdu: Hdu, name: string): FitsVariable[] {
   const cards = hdu.cards;
   const attributes = cardAttributes(cards);
@@ -79,17 +69,17 @@ function hduVariables(source: ByteSource, hdu: Hdu, name: string): FitsVariable[
     const dims = image.shape.map((_, k) => `${name}_ZNAXIS${image.shape.length - k}`);
     if ("unsupported" in image) return [refused({ name, dims, shape: image.shape, dtype: image.dtype, attributes }, source, image.unsupported)];
     const blank = cardValue(cards, "ZBLANK") ?? cardValue(cards, "BLANK");
-    const decoding = scalingDecoding(image.dtype, { scale: num(cards, "BSCALE", 1), zero: num(cards, "BZERO", 0), blank: typeof blank === "number" || typeof blank === "bigint" ? blank : undefined });
+    const decoding = scalingDecoding(image.dtype, { scale: cardNumber(cards, "BSCALE", 1), zero: cardNumber(cards, "BZERO", 0), blank: typeof blank === "number" || typeof blank === "bigint" ? blank : undefined });
     return [{ info: { name, dims, shape: image.shape, dtype: image.dtype, attributes, decoding }, read: (slab) => image.read(slab) }];
   }
   if (hdu.xtension === null || hdu.xtension === "IMAGE") {
-    const naxis = int(cards, "NAXIS");
+    const naxis = cardNumber(cards, "NAXIS", 0);
     if (naxis === 0) return [];
-    const dtype = BITPIX[String(int(cards, "BITPIX"))];
-    const shape = Array.from({ length: naxis }, (_, k) => int(cards, `NAXIS${naxis - k}`));
+    const dtype = BITPIX_DTYPE[String(cardNumber(cards, "BITPIX", 0))];
+    const shape = Array.from({ length: naxis }, (_, k) => cardNumber(cards, `NAXIS${naxis - k}`, 0));
     const blank = cardValue(cards, "BLANK");
-    const decoding = scalingDecoding(dtype, { scale: num(cards, "BSCALE", 1), zero: num(cards, "BZERO", 0), blank: typeof blank === "number" || typeof blank === "bigint" ? blank : undefined });
-    const layout: Layout = { what: `image ${name}`, begin: hdu.dataOffset, shape, strides: contiguousStrides(shape, Math.abs(int(cards, "BITPIX")) / 8), itemSize: Math.abs(int(cards, "BITPIX")) / 8 };
+    const decoding = scalingDecoding(dtype, { scale: cardNumber(cards, "BSCALE", 1), zero: cardNumber(cards, "BZERO", 0), blank: typeof blank === "number" || typeof blank === "bigint" ? blank : undefined });
+    const layout: Layout = { what: `image ${name}`, begin: hdu.dataOffset, shape, strides: contiguousStrides(shape, Math.abs(cardNumber(cards, "BITPIX", 0)) / 8), itemSize: Math.abs(cardNumber(cards, "BITPIX", 0)) / 8 };
     const info: VariableInfo = { name, dims: shape.map((_, k) => `${name}_NAXIS${naxis - k}`), shape, dtype, attributes, decoding };
     return [{ info, read: (slab, into) => readBigEndian(source, layout, dtype, slab, into) }];
   }
@@ -107,27 +97,18 @@ function refused(info: VariableInfo, source: ByteSource, why: string): FitsVaria
   return { info, read: async () => { throw new UnsupportedError(`${info.name}: ${why}`, source.name); } };
 }
 
-/** TFORMn type codes (Standard 4.0 Table 18): on-disk type and bytes per element. */
-const TFORM: Record<string, [NumericDType | "char" | "bool", number]> = {
-  L: ["bool", 1], X: ["bool", 0], B: ["uint8", 1], I: ["int16", 2], J: ["int32", 4], K: ["int64", 8],
-  A: ["char", 1], E: ["float32", 4], D: ["float64", 8], C: ["float32", 8], M: ["float64", 16], P: ["int32", 8], Q: ["int64", 16],
-};
-
 function tableColumns(source: ByteSource, hdu: Hdu, table: string): FitsVariable[] {
   const cards = hdu.cards;
-  const rowBytes = int(cards, "NAXIS1");
-  const rows = int(cards, "NAXIS2");
+  const rowBytes = cardNumber(cards, "NAXIS1", 0);
+  const rows = cardNumber(cards, "NAXIS2", 0);
   const rowDim = `${table}_NAXIS2`;
   const out: FitsVariable[] = [];
   let offset = 0;
-  for (let n = 1; n <= int(cards, "TFIELDS"); n++) {
+  for (let n = 1; n <= cardNumber(cards, "TFIELDS", 0); n++) {
     const tform = String(cardValue(cards, `TFORM${n}`) ?? "").trim();
-    const m = /^(\d*)([LXBIJKAEDCMPQ])(.*)$/.exec(tform);
-    if (!m) throw new FormatError(source.name, hdu.headerOffset, `column ${n} of ${table} has TFORM${n} = "${tform}", not a binary-table format`);
-    const repeat = m[1] === "" ? 1 : Number(m[1]);
-    const code = m[2];
-    const [dtype, size] = TFORM[code];
-    const width = code === "X" ? Math.ceil(repeat / 8) : code === "P" || code === "Q" ? size : repeat * size;
+    const parsed = parseTform(tform);
+    if (!parsed) throw new FormatError(source.name, hdu.headerOffset, `column ${n} of ${table} has TFORM${n} = "${tform}", not a binary-table format`);
+    const { repeat, code, dtype, itemSize, width } = parsed;
     const title = cardValue(cards, `TTYPE${n}`);
     const column = typeof title === "string" && title.trim() ? title.trim() : `col${n}`;
     const name = `${table}/${column}`;
@@ -149,7 +130,6 @@ function tableColumns(source: ByteSource, hdu: Hdu, table: string): FitsVariable
       out.push({ info: { name, dims, shape, dtype: "bool", attributes }, read: (slab) => readBits(source, { begin, rowBytes, rows, width, name }, slab) });
       continue;
     }
-    const itemSize = code === "C" || code === "M" ? size / 2 : size;
     const layout: Layout = { what: `column ${name}`, begin, shape, strides: [rowBytes, ...contiguousStrides(cell, itemSize)], itemSize };
     out.push({ info: { name, dims, shape, dtype, attributes, decoding: columnDecoding(cards, n, code, dtype) }, read: (slab, into) => readBigEndian(source, layout, dtype, slab, into) });
   }
@@ -161,7 +141,7 @@ function columnDecoding(cards: Card[], n: number, code: string, dtype: NumericDT
   if (dtype === "bool") return { dtype: "bool", decode: (data, shape) => ({ data: Uint8Array.from(data as Uint8Array, (b) => (b === 0x54 ? 1 : 0)), dtype: "bool", shape }) };
   if (dtype === "char") return { dtype: "string", decode: (data, shape) => fitsStrings(data as Uint8Array, shape) };
   const tnull = cardValue(cards, `TNULL${n}`);
-  const scaling = { scale: num(cards, `TSCAL${n}`, 1), zero: num(cards, `TZERO${n}`, 0), blank: typeof tnull === "number" || typeof tnull === "bigint" ? tnull : undefined };
+  const scaling = { scale: cardNumber(cards, `TSCAL${n}`, 1), zero: cardNumber(cards, `TZERO${n}`, 0), blank: typeof tnull === "number" || typeof tnull === "bigint" ? tnull : undefined };
   // astropy scales table columns to float64 whatever their type.
   return scalingDecoding(dtype, scaling, "float64");
 }

@@ -12,8 +12,9 @@ import { swapToNative } from "../../kernels/simd.ts";
 import { strides } from "../../ndarray.ts";
 import type { Hyperslab } from "../../selection.ts";
 import type { ByteSource } from "../../source.ts";
-import { cardValue, type Card, type Hdu } from "./header.ts";
+import { BITPIX_DTYPE, cardNumber, cardValue, type Hdu } from "./header.ts";
 import { riceDecode } from "./rice.ts";
+import { parseTform } from "./tform.ts";
 
 export interface TiledImage {
   name: string;
@@ -24,28 +25,21 @@ export interface TiledImage {
   read(slab: Hyperslab): Promise<NumericArray>;
 }
 
-const ZBITPIX: Record<string, NumericDType> = { "8": "uint8", "16": "int16", "32": "int32", "64": "int64", "-32": "float32", "-64": "float64" };
 const DECODED = new Set(["GZIP_1", "GZIP_2", "RICE_1", "RICE_ONE"]);
 
-const num = (cards: Card[], k: string, dflt?: number): number => {
-  const v = cardValue(cards, k);
-  if (typeof v === "number") return v;
-  if (dflt === undefined) throw new Error(`missing ${k}`);
-  return dflt;
-};
 
 /** The tiled image of a ZIMAGE HDU, or the reason it cannot be decoded. */
 export function tiledImage(source: ByteSource, hdu: Hdu, name: string): TiledImage | { unsupported: string; dtype: NumericDType; shape: number[] } {
   const cards = hdu.cards;
   const bad = (what: string): never => { throw new FormatError(source.name, hdu.headerOffset, `compressed image ${name}: ${what}`); };
-  const nd = num(cards, "ZNAXIS", 0);
-  const fitsShape = Array.from({ length: nd }, (_, k) => num(cards, `ZNAXIS${k + 1}`, -1));
+  const nd = cardNumber(cards, "ZNAXIS", 0);
+  const fitsShape = Array.from({ length: nd }, (_, k) => cardNumber(cards, `ZNAXIS${k + 1}`, -1));
   if (fitsShape.some((s) => !Number.isInteger(s) || s < 0)) bad("ZNAXISn missing or negative");
   const shape = [...fitsShape].reverse();
-  const tile = fitsShape.map((s, k) => num(cards, `ZTILE${k + 1}`, k === 0 ? s : 1)).reverse();
-  const dtype = ZBITPIX[String(num(cards, "ZBITPIX", 0))] ?? bad(`ZBITPIX ${String(cardValue(cards, "ZBITPIX"))} is not a FITS BITPIX`);
+  const tile = fitsShape.map((s, k) => cardNumber(cards, `ZTILE${k + 1}`, k === 0 ? s : 1)).reverse();
+  const dtype = BITPIX_DTYPE[String(cardNumber(cards, "ZBITPIX", 0))] ?? bad(`ZBITPIX ${String(cardValue(cards, "ZBITPIX"))} is not a FITS BITPIX`);
   const cmp = String(cardValue(cards, "ZCMPTYPE") ?? "").trim();
-  const columns = Array.from({ length: num(cards, "TFIELDS", 0) }, (_, k) => String(cardValue(cards, `TTYPE${k + 1}`) ?? "").trim());
+  const columns = Array.from({ length: cardNumber(cards, "TFIELDS", 0) }, (_, k) => String(cardValue(cards, `TTYPE${k + 1}`) ?? "").trim());
   if (!DECODED.has(cmp)) return { unsupported: `tile-compressed images (${cmp}) cannot be decoded yet`, dtype, shape };
   if (dtype === "float32" || dtype === "float64" || columns.some((c) => c === "ZSCALE" || c === "ZZERO" || c === "UNCOMPRESSED_DATA")) {
     return { unsupported: `quantized or uncompressed floating-point tiles (${cmp}) cannot be decoded yet`, dtype, shape };
@@ -55,13 +49,13 @@ export function tiledImage(source: ByteSource, hdu: Hdu, name: string): TiledIma
   // Where each row's (count, offset) descriptor sits, and the heap.
   let colOffset = 0;
   const formats = columns.map((_, k) => String(cardValue(cards, `TFORM${k + 1}`) ?? "").trim());
-  for (let k = 0; k < col; k++) colOffset += columnWidth(formats[k]) ?? bad(`cannot size column ${k + 1} (${formats[k]})`);
-  const wide = /^\d*Q/.test(formats[col]);
-  const rowBytes = num(cards, "NAXIS1"), rows = num(cards, "NAXIS2");
-  const heap = hdu.dataOffset + num(cards, "THEAP", rowBytes * rows);
+  for (let k = 0; k < col; k++) colOffset += parseTform(formats[k])?.width ?? bad(`cannot size column ${k + 1} (${formats[k]})`);
+  const wide = parseTform(formats[col])?.code === "Q";
+  const rowBytes = cardNumber(cards, "NAXIS1", 0), rows = cardNumber(cards, "NAXIS2", 0);
+  const heap = hdu.dataOffset + cardNumber(cards, "THEAP", rowBytes * rows);
   const zval = (key: string, dflt: number) => {
     for (let i = 1; cardValue(cards, `ZNAME${i}`) !== undefined; i++) {
-      if (String(cardValue(cards, `ZNAME${i}`)).trim() === key) return num(cards, `ZVAL${i}`, dflt);
+      if (String(cardValue(cards, `ZNAME${i}`)).trim() === key) return cardNumber(cards, `ZVAL${i}`, dflt);
     }
     return dflt;
   };
@@ -108,10 +102,10 @@ export function tiledImage(source: ByteSource, hdu: Hdu, name: string): TiledIma
     else values.set(raw);
     swapToNative(values, width);
     if (width !== out.BYTES_PER_ELEMENT) {
-      const wide = viewAs(width === 2 ? "int16" : width === 4 ? "int32" : "int64", values);
-      if (wide instanceof BigInt64Array) {
-        for (let i = 0; i < size; i++) (out as any)[i] = out instanceof BigInt64Array ? wide[i] : Number(wide[i]);
-      } else (out as Int16Array).set(wide as Int32Array);
+      const stored = viewAs(width === 2 ? "int16" : width === 4 ? "int32" : "int64", values);
+      if (stored instanceof BigInt64Array) {
+        for (let i = 0; i < size; i++) (out as any)[i] = out instanceof BigInt64Array ? stored[i] : Number(stored[i]);
+      } else (out as Int16Array).set(stored as Int32Array);
     }
     return out;
   }
@@ -178,13 +172,4 @@ export function tiledImage(source: ByteSource, hdu: Hdu, name: string): TiledIma
       return out;
     },
   };
-}
-
-/** Bytes of a binary-table column from its TFORM, or undefined when malformed. */
-export function columnWidth(tform: string): number | undefined {
-  const m = /^(\d*)([LXBIJKAEDCMPQ])/.exec(tform);
-  if (!m) return undefined;
-  const r = m[1] === "" ? 1 : Number(m[1]);
-  const size: Record<string, number> = { L: 1, B: 1, I: 2, J: 4, K: 8, A: 1, E: 4, D: 8, C: 8, M: 16, P: 8, Q: 16 };
-  return m[2] === "X" ? Math.ceil(r / 8) : m[2] === "P" || m[2] === "Q" ? size[m[2]] : r * size[m[2]];
 }

@@ -13,7 +13,7 @@ import { FileSource, type ByteSource } from "../../source.ts";
 import type { Description } from "./library.ts";
 import type { Request } from "./worker.ts";
 
-type Reply = { id: number; ok?: unknown; problem?: { kind: string; detail: string } };
+type Reply = { id: number; ok?: unknown; problem?: { kind: string; detail: string; offset?: number } };
 type Distributive<T> = T extends unknown ? Omit<T, "id"> : never;
 
 /** One worker thread running h5wasm; replaced when it dies. */
@@ -81,7 +81,7 @@ export const hdf5WorkerStarts = () => starts;
 function check(file: string, r: Reply): unknown {
   if (!r.problem) return r.ok;
   if (r.problem.kind === "UnsupportedError") throw new UnsupportedError(r.problem.detail, file);
-  throw new FormatError(file, r.problem.detail.startsWith("HDF5 library cannot open") ? 0 : undefined, r.problem.detail);
+  throw new FormatError(file, r.problem.offset, r.problem.detail);
 }
 
 export async function openHdf5(source: ByteSource): Promise<Backend> {

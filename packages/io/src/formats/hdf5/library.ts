@@ -37,7 +37,8 @@ const MAX_STRINGS = 1 << 24;
 
 /** A problem to report as a typed error in the main thread. */
 export class Problem extends Error {
-  constructor(readonly kind: "FormatError" | "UnsupportedError", readonly detail: string) {
+  /** `offset`: the byte the problem is at, when known. */
+  constructor(readonly kind: "FormatError" | "UnsupportedError", readonly detail: string, readonly offset?: number) {
     super(detail);
   }
 }
@@ -65,7 +66,7 @@ export async function openFile(path: string): Promise<OpenFile> {
   const opened = quietly(() => new h5wasm.File(path, "r"));
   const file = opened.value;
   if (!file || file.file_id < 0n) {
-    throw new Problem("FormatError", `HDF5 library cannot open the file: ${gist(opened.diagnostics) || (opened.error as Error)?.message || "not a readable HDF5 file"}`);
+    throw new Problem("FormatError", `HDF5 library cannot open the file: ${gist(opened.diagnostics) || (opened.error as Error)?.message || "not a readable HDF5 file"}`, 0);
   }
   const described = quietly(() => describe(file));
   if (described.value) return { ...described.value, file };

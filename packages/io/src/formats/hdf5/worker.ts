@@ -31,7 +31,7 @@ parentPort!.on("message", async (req: Request) => {
       parentPort!.postMessage({ id: req.id, ok: true });
     }
   } catch (e) {
-    const problem = e instanceof Problem ? { kind: e.kind, detail: e.detail } : { kind: "FormatError", detail: `HDF5 library failed: ${(e as Error)?.message ?? e}` };
+    const problem = e instanceof Problem ? { kind: e.kind, detail: e.detail, offset: e.offset } : { kind: "FormatError", detail: `HDF5 library failed: ${(e as Error)?.message ?? e}` };
     parentPort!.postMessage({ id: req.id, problem });
   }
 });
