@@ -138,8 +138,9 @@ function describe(file: H5File): Description & { datasets: Map<string, H5Dataset
   }
 
   // netCDF lists dimensions by id: each scale dataset carries its _Netcdf4Dimid.
+  const byPath = new Map(found.map((f) => [f.path, f.dataset]));
   const dimid = (name: string) => {
-    const d = found.find((f) => f.path === name)?.dataset;
+    const d = byPath.get(name);
     const id = d ? attrValue(d, "_Netcdf4Dimid") : undefined;
     return typeof id === "number" ? id : Infinity;
   };
