@@ -24,3 +24,16 @@ for kind in ("GZIP_1", "GZIP_2", "RICE_1"):
         hdu = fits.CompImageHDU(data=data, compression_type=kind, tile_shape=(16, 16), name=f"{kind}_{name}")
         out = os.path.join(here, f"tiles-{kind.lower()}-{name}.fits")
         fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(out, overwrite=True, checksum=False)
+
+# Variable-length array columns (P and Q descriptors), with an empty row and a
+# row at the column's maximum, as astropy writes them (TFORM with "(max)").
+lengths = [3, 0, 5, 1, 4, 2]
+vla = fits.BinTableHDU.from_columns([
+    fits.Column(name="counts", format="PJ()", array=[rng.integers(-2**31, 2**31 - 1, n).astype(np.int32) for n in lengths]),
+    fits.Column(name="flux", format="PE()", array=[rng.normal(0, 1e3, n).astype(np.float32) for n in lengths]),
+    fits.Column(name="wide", format="QD()", array=[rng.normal(0, 1e9, n) for n in lengths]),
+    fits.Column(name="bytes", format="PB()", array=[rng.integers(0, 256, n).astype(np.uint8) for n in lengths]),
+    fits.Column(name="label", format="PA()", array=["alpha", "", "gamma ray", "d", "epsilon", "zeta"]),
+    fits.Column(name="fixed", format="J", array=np.arange(len(lengths), dtype=np.int32)),
+], name="VLA")
+fits.HDUList([fits.PrimaryHDU(), vla]).writeto(os.path.join(here, "vla.fits"), overwrite=True, checksum=False)

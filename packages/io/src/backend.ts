@@ -22,6 +22,12 @@ export interface Decoding {
   decode(raw: NumericArray, shape: number[]): Decoded;
 }
 
+/** Values and the positions that hold nothing (the padding of variable-length rows), 1 where absent. */
+export interface PaddedValues {
+  values: NumericArray;
+  absent: Uint8Array;
+}
+
 /**
  * What a format reader provides: metadata, parsed once, and raw reads of
  * hyperslabs. Everything else (selections, CF decoding, blocks, refs) is shared.
@@ -40,7 +46,7 @@ export interface Backend {
    * included), in native byte order. With `into`, a reader may place them there
    * (when it is large enough) instead of allocating.
    */
-  read(variable: VariableInfo, slab: Hyperslab, into?: Uint8Array): Promise<NumericArray | string[]>;
+  read(variable: VariableInfo, slab: Hyperslab, into?: Uint8Array): Promise<NumericArray | string[] | PaddedValues>;
   /** Datasets present in the file that cannot be read yet, with the reason. */
   unsupported?: Map<string, string>;
   /** Releases what the reader holds besides the source (h5wasm's file). */

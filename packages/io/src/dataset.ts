@@ -1,7 +1,7 @@
 import { toAttrs, type Attribute } from "./attribute.ts";
-import type { Backend, Format, VariableInfo } from "./backend.ts";
+import type { Backend, Format, PaddedValues, VariableInfo } from "./backend.ts";
 import { decode, decodedDtype } from "./cf.ts";
-import { itemSize, type DType, type NumericArray } from "./dtype.ts";
+import { isFloat, itemSize, type DType, type NumericArray } from "./dtype.ts";
 import { allocateBytes } from "./kernels/simd.ts";
 import { ClosedError, closeNames, NotFoundError, SelectionError, UnsupportedError } from "./errors.ts";
 import { sizeOf, type Attrs, type NDArray } from "./ndarray.ts";
@@ -171,7 +171,7 @@ export class Variable {
     return this.present(await this.readRaw(slab), slab, options);
   }
 
-  private readRaw(slab: Hyperslab, into?: Uint8Array): Promise<NumericArray | string[]> {
+  private readRaw(slab: Hyperslab, into?: Uint8Array): Promise<NumericArray | string[] | PaddedValues> {
     const backend = this.dataset._backend;
     const n = sizeOf(slab.count);
     const bytes = n * bytesPerValue(this.dtype);
@@ -182,24 +182,30 @@ export class Variable {
     return backend.read(this.info, slab, into);
   }
 
-  /** Raw values as the caller asked for them: CF-decoded unless raw, dropped dims removed. */
-  private present(values: NumericArray | string[], slab: Hyperslab, { raw = false }: ReadOptions): NDArray {
+  /** Raw values as the caller asked for them: CF-decoded unless raw, dropped dims removed; padding masked. */
+  private present(read: NumericArray | string[] | PaddedValues, slab: Hyperslab, { raw = false }: ReadOptions): NDArray {
     const keptDims = this.dims.filter((_, d) => slab.keep[d]);
     const keptShape = slab.count.filter((_, d) => slab.keep[d]);
     const attrs = this.attrs;
+    const padded = "absent" in read ? read.absent : undefined;
+    const values = "absent" in read ? read.values : read;
     if (raw || this.dtype === "string") {
-      return { data: values, shape: keptShape, dims: keptDims, dtype: this.dtype, attrs };
+      const out: NDArray = { data: values, shape: keptShape, dims: keptDims, dtype: this.dtype, attrs };
+      if (padded) out.mask = padded;
+      return out;
     }
     const decoded = this.info.decoding
       ? this.info.decoding.decode(values as NumericArray, slab.count)
       : decode(values as NumericArray, this.dtype, this.info.attributes, slab.count);
     if (this.dtype === "char") {
-      // Strings run along the last dimension, which the result loses.
+      // Strings run along the last dimension, which the result loses (with its padding).
       const lead = slab.keep.slice(0, -1);
       return { data: decoded.data, shape: decoded.shape.filter((_, d) => lead[d]), dims: this.dims.slice(0, -1).filter((_, d) => lead[d]), dtype: "string", attrs };
     }
     const out: NDArray = { data: decoded.data, shape: keptShape, dims: keptDims, dtype: decoded.dtype, attrs };
-    if (decoded.mask) out.mask = decoded.mask;
+    const mask = padded && decoded.mask ? padded.map((a, i) => a | decoded.mask![i]) : padded ?? decoded.mask;
+    if (mask) out.mask = mask;
+    if (padded && isFloat(decoded.dtype)) padded.forEach((a, i) => { if (a) (decoded.data as Float64Array)[i] = NaN; });
     return out;
   }
 }

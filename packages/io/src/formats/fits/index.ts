@@ -7,7 +7,7 @@
  * header's are the dataset's.
  */
 import type { Attribute } from "../../attribute.ts";
-import type { Backend, Decoding, VariableInfo } from "../../backend.ts";
+import type { Backend, Decoding, PaddedValues, VariableInfo } from "../../backend.ts";
 import { viewAs, type NumericArray, type NumericDType } from "../../dtype.ts";
 import { FormatError, UnsupportedError } from "../../errors.ts";
 import { swapToNative } from "../../kernels/simd.ts";
@@ -18,11 +18,12 @@ import { scalingDecoding } from "./decode.ts";
 import { BITPIX_DTYPE, cardNumber, cardValue, readHdus, type Card, type Hdu } from "./header.ts";
 import { parseTform } from "./tform.ts";
 import { tiledImage } from "./tiles.ts";
+import { longestRow, readVla } from "./vla.ts";
 
 /** A variable and how to read it. */
 interface FitsVariable {
   info: VariableInfo;
-  read(slab: Hyperslab, into?: Uint8Array): Promise<NumericArray>;
+  read(slab: Hyperslab, into?: Uint8Array): Promise<NumericArray | PaddedValues>;
 }
 
 export async function openFits(source: ByteSource, variant = "fits"): Promise<Backend> {
@@ -30,13 +31,12 @@ export async function openFits(source: ByteSource, variant = "fits"): Promise<Ba
   const names = hduNames(hdus);
   const variables: FitsVariable[] = [];
   const dims: Record<string, number> = {};
-  hdus.forEach((hdu, i) => {
-    const found = hduVariables(source, hdu, names[i]);
-    for (const v of found) {
+  for (const [i, hdu] of hdus.entries()) {
+    for (const v of await hduVariables(source, hdu, names[i])) {
       v.info.dims.forEach((d, k) => (dims[d] = v.info.shape[k]));
       variables.push(v);
     }
-  });
+  }
   const byName = new Map(variables.map((v) => [v.info.name, v]));
   return {
     format: "fits",
@@ -60,7 +60,7 @@ function hduNames(hdus: Hdu[]): string[] {
   });
 }
 
-function hduVariables(source: ByteSource, hdu: Hdu, name: string): FitsVariable[] {
+async function hduVariables(source: ByteSource, hdu: Hdu, name: string): Promise<FitsVariable[]> {
   const cards = hdu.cards;
   const attributes = cardAttributes(cards);
   if (cardValue(cards, "ZIMAGE") === true) {
@@ -97,10 +97,12 @@ function refused(info: VariableInfo, source: ByteSource, why: string): FitsVaria
   return { info, read: async () => { throw new UnsupportedError(`${info.name}: ${why}`, source.name); } };
 }
 
-function tableColumns(source: ByteSource, hdu: Hdu, table: string): FitsVariable[] {
+async function tableColumns(source: ByteSource, hdu: Hdu, table: string): Promise<FitsVariable[]> {
   const cards = hdu.cards;
   const rowBytes = cardNumber(cards, "NAXIS1", 0);
   const rows = cardNumber(cards, "NAXIS2", 0);
+  const theap = cardNumber(cards, "THEAP", rowBytes * rows);
+  const heap = { at: hdu.dataOffset + theap, bytes: Math.max(0, rowBytes * rows + cardNumber(cards, "PCOUNT", 0) - theap) };
   const rowDim = `${table}_NAXIS2`;
   const out: FitsVariable[] = [];
   let offset = 0;
@@ -116,7 +118,19 @@ function tableColumns(source: ByteSource, hdu: Hdu, table: string): FitsVariable
     const begin = hdu.dataOffset + offset;
     offset += width;
     if (code === "P" || code === "Q") {
-      out.push(refused({ name, dims: [rowDim], shape: [rows], dtype, attributes }, source, `variable-length array columns (TFORM ${tform}) cannot be read yet`));
+      const element = parsed.element;
+      if (!element || element.code === "X") {
+        out.push(refused({ name, dims: [rowDim], shape: [rows], dtype, attributes }, source, `variable-length arrays of ${element ? "bits" : "no type"} (TFORM ${tform}) cannot be read`));
+        continue;
+      }
+      const col = { name, begin, rowBytes, rows, wide: code === "Q", element, heap: heap.at, heapBytes: heap.bytes };
+      const max = parsed.max ?? (await longestRow(source, col));
+      const complex = element.code === "C" || element.code === "M";
+      // A header may lie about the longest row, but not beyond what the heap holds.
+      if (max * element.itemSize * (complex ? 2 : 1) > heap.bytes) throw new FormatError(source.name, hdu.headerOffset, `column ${name} has TFORM${n} = "${tform}": rows of ${max} elements cannot fit in the ${heap.bytes}-byte heap`);
+      const shape = complex ? [rows, max, 2] : [rows, max];
+      const dims = [rowDim, `${name}_dim1`, ...(complex ? [`${name}_complex`] : [])];
+      out.push({ info: { name, dims, shape, dtype: element.dtype, attributes, decoding: columnDecoding(cards, n, element.code, element.dtype) }, read: (slab) => readVla(source, col, max, slab) });
       continue;
     }
     // Shape of one cell: TDIMn (reversed into row-major), else the repeat count; complex values get a last dim of 2.

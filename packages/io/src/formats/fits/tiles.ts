@@ -79,8 +79,8 @@ export function tiledImage(source: ByteSource, hdu: Hdu, name: string): TiledIma
     return out;
   }
 
-  function decodeTile(index: number, packed: Uint8Array, size: number): NumericArray {
-    const out = allocate(dtype, size);
+  /** Decodes a tile into `out` (of its size) or, by default, a new array. */
+  function decodeTile(index: number, packed: Uint8Array, size: number, out = allocate(dtype, size)): NumericArray {
     if (cmp === "RICE_1" || cmp === "RICE_ONE") {
       if (dtype === "int64") bad("RICE_1 cannot hold 64-bit integers");
       const values = ricePix === out.BYTES_PER_ELEMENT ? out : new Int32Array(size);
@@ -143,31 +143,41 @@ export function tiledImage(source: ByteSource, hdu: Hdu, name: string): TiledIma
         const packed = span ? span.subarray(w.offset - lo, w.offset - lo + w.count) : await source.read(heap + w.offset, w.count);
         const origin = t.map((i, d) => i * tile[d]);
         const size = t.map((i, d) => Math.min(tile[d], shape[d] - origin[d]));
-        const values = decodeTile(indices[k], packed, size.reduce((a, b) => a * b, 1));
-        copyTile(values, origin, size);
+        const n = size.reduce((a, b) => a * b, 1);
+        const picks = size.map((s, d) => pick(d, origin[d], s));
+        const run = contiguousRun(picks, size);
+        if (run >= 0) decodeTile(indices[k], packed, n, out.subarray(run, run + n) as NumericArray);
+        else copyTile(decodeTile(indices[k], packed, n), picks, strides(size));
       }
-      function copyTile(values: NumericArray, origin: number[], size: number[]) {
-        const tileStrides = strides(size);
-        // Selected positions of each dim that fall in this tile: [position in output, position in tile].
-        const picks = size.map((s, d) => {
-          const list: [number, number][] = [];
-          for (let i = 0; i < slab.count[d]; i++) {
-            const p = slab.start[d] + i * slab.step[d] - origin[d];
-            if (p >= 0 && p < s) list.push([i, p]);
-          }
-          return list;
-        });
-        const lastDim = picks.length - 1;
+      /** The selected positions of dim d inside a tile at `origin` of `size`: the first (in the tile and in the output) and how many, `step` apart. */
+      function pick(d: number, origin: number, size: number) {
+        const first = Math.max(0, Math.ceil((origin - slab.start[d]) / slab.step[d])); // first output index at or after the tile's start
+        const p = slab.start[d] + first * slab.step[d] - origin;
+        const n = p >= size ? 0 : Math.min(slab.count[d] - first, Math.floor((size - 1 - p) / slab.step[d]) + 1);
+        return { out: first, at: p, n: Math.max(0, n) };
+      }
+      /** Where in the output a tile lands as one contiguous run (the whole tile selected, filling whole output rows), else -1. */
+      function contiguousRun(picks: { out: number; at: number; n: number }[], size: number[]): number {
+        let inner = true; // dims after this one span whole output rows
+        for (let d = picks.length - 1; d >= 0; d--) {
+          if (picks[d].at !== 0 || picks[d].n !== size[d] || (picks[d].n > 1 && (slab.step[d] !== 1 || !inner))) return -1;
+          if (picks[d].n !== slab.count[d]) inner = false;
+        }
+        return picks.reduce((o, p, d) => o + p.out * outStrides[d], 0);
+      }
+      function copyTile(values: NumericArray, picks: { out: number; at: number; n: number }[], tileStrides: number[]) {
+        const last = picks.length - 1;
         const walk = (d: number, o: number, s: number) => {
-          if (d === lastDim && slab.step[d] === 1 && picks[d].length) {
-            const [i0, p0] = picks[d][0];
-            (out as Int16Array).set((values as Int16Array).subarray(s + p0, s + p0 + picks[d].length), o + i0); // a run of the row at once
-            return;
+          const { out: i0, at: p0, n } = picks[d], step = slab.step[d];
+          if (d === last && step === 1) {
+            (out as Int16Array).set((values as Int16Array).subarray(s + p0, s + p0 + n), o + i0); // a run of the row at once
+          } else if (d === last) {
+            for (let j = 0; j < n; j++) (out as any)[o + i0 + j] = values[s + p0 + j * step];
+          } else {
+            for (let j = 0; j < n; j++) walk(d + 1, o + (i0 + j) * outStrides[d], s + (p0 + j * step) * tileStrides[d]);
           }
-          if (d === picks.length) { (out as any)[o] = values[s]; return; }
-          for (const [i, p] of picks[d]) walk(d + 1, o + i * outStrides[d], s + p * tileStrides[d]);
         };
-        walk(0, 0, 0);
+        if (picks.every((p) => p.n > 0)) walk(0, 0, 0);
       }
       return out;
     },
