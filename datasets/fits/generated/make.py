@@ -21,7 +21,7 @@ images["i16"][0, :5] = [-32768, 32767, 0, -1, 1]
 images["i32"][0, :5] = [-2**31, 2**31 - 1, 0, -1, 1]
 for kind in ("GZIP_1", "GZIP_2", "RICE_1"):
     for name, data in images.items():
-        hdu = fits.CompImageHDU(data=data, compression_type=kind, tile_shape=(16, 16), name=f"{kind}_{name}")
+        hdu = fits.CompImageHDU(data=data, compression_type=kind, tile_size=(16, 16), name=f"{kind}_{name}")
         out = os.path.join(here, f"tiles-{kind.lower()}-{name}.fits")
         fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(out, overwrite=True, checksum=False)
 

@@ -169,3 +169,20 @@ describe("variable-length columns whose header is incomplete or lies", () => {
     expect(flat(await v.read("1:"))).toEqual(flat(await (await open(file)).variable("VLA/counts").read("1:")));
   });
 });
+
+describe("corrupt tiles", () => {
+  it("a RICE_1 tile whose bytes end early is a FormatError, and other tiles still read", async () => {
+    const file = join(DATASETS, "fits/generated/tiles-rice_1-i16.fits");
+    const bytes = new Uint8Array(readFileSync(file));
+    const text = Buffer.from(bytes).toString("latin1");
+    const table = Math.ceil((text.indexOf("END     ", text.indexOf("XTENSION")) + 80) / 2880) * 2880; // the tile table after its header
+    new DataView(bytes.buffer).setInt32(table, 3); // tile 0: 3 bytes instead of its own
+    const ds = await openBytes(bytes, "short-tile.fits");
+    const v = ds.variable("RICE_1_I16");
+    await expect(v.read("0:16, 0:16")).rejects.toThrow(FormatError);
+    await expect(v.read("0, 0")).rejects.toThrow(/short-tile\.fits.*RICE_1 tile is corrupt: its 3 bytes end before its 256 pixels/);
+    const good = await open(file);
+    const name = v.name;
+    expect(flat(await v.read("16:, 16:"))).toEqual(flat(await good.variable(name).read("16:, 16:")));
+  });
+});
