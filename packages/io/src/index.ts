@@ -9,5 +9,5 @@ export { type NDArray, type Attrs, type AttrValue, at, sizeOf, strides } from ".
 export { parseSlice, resolveSelection, type Selection, type DimSelection, type Range, type Hyperslab } from "./selection.ts";
 export { type DType, type NumericDType, type NumericArray, type ArrayData, itemSize, numpyDescr } from "./dtype.ts";
 export { FileSource, MemorySource, setMaxOpenFiles, openFileCount, type ByteSource } from "./source.ts";
-export { setHdf5Timeout } from "./formats/hdf5/index.ts";
+export { setHdf5Threads, setHdf5Timeout } from "./formats/hdf5/index.ts";
 export * from "./errors.ts";

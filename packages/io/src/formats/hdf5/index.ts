@@ -3,11 +3,16 @@
  * worker.ts): HDF5 aborts on some corrupt files, and an abort then ends the
  * worker, never the process; what was pending fails with a FormatError and the
  * next file gets a new worker. Values come back as transferred typed arrays.
+ * Large reads are split by rows across a second thread (when the machine has
+ * a second core): inflating deflated chunks is most of their time.
  */
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Backend, Decoding, VariableInfo } from "../../backend.ts";
 import { decode, decodedDtype } from "../../cf.ts";
-import type { NumericArray, NumericDType } from "../../dtype.ts";
+import { itemSize, viewAs, type NumericArray, type NumericDType } from "../../dtype.ts";
+import { allocateBytes } from "../../kernels/simd.ts";
+import type { Hyperslab } from "../../selection.ts";
 import { FormatError, UnsupportedError } from "../../errors.ts";
 import { FileSource, type ByteSource } from "../../source.ts";
 import type { Description } from "./library.ts";
@@ -19,7 +24,8 @@ type Distributive<T> = T extends unknown ? Omit<T, "id"> : never;
 /** One worker thread running h5wasm; replaced when it dies. */
 class Hdf5Thread {
   // Its own heap limit: a corrupt file that makes HDF5 build enormous arrays ends the worker, not the process.
-  private worker = new Worker(new URL("./worker-entry.mjs", import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 1024 } });
+  // No inherited flags (such as `--import tsx`): the entry point loads h5wasm before tsx.
+  private worker = new Worker(new URL("./worker-entry.mjs", import.meta.url), { execArgv: [], resourceLimits: { maxOldGenerationSizeMb: 1024 } });
   private pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void; file: string }>();
   private nextId = 1;
   dead = false;
@@ -41,7 +47,7 @@ class Hdf5Thread {
   private die(why: string) {
     if (this.dead) return;
     this.dead = true;
-    if (thread === this) thread = undefined;
+    threads = threads.map((t) => (t === this ? undefined : t));
     for (const p of this.pending.values()) p.reject(new FormatError(p.file, undefined, `HDF5 library stopped while reading this file (${why}); the file is probably corrupt`));
     this.pending.clear();
   }
@@ -64,9 +70,15 @@ class Hdf5Thread {
   }
 }
 
-let thread: Hdf5Thread | undefined;
+/** The reading threads: the first opens and describes files; reads of many rows are shared by all. */
+let threads: (Hdf5Thread | undefined)[] = [];
+let threadCount = Math.min(2, availableParallelism());
 let starts = 0;
 let deadline = 10;
+/** Reads smaller than this stay on one thread. */
+const SPLIT_BYTES = 8 * 2 ** 20;
+
+const threadAt = (i: number) => (threads[i] ??= new Hdf5Thread());
 
 /** Seconds HDF5 may take over a request before it is taken to be stuck on a corrupt file (default 10; reads add a second per 32 MiB). */
 export function setHdf5Timeout(seconds: number) {
@@ -74,7 +86,13 @@ export function setHdf5Timeout(seconds: number) {
   deadline = seconds;
 }
 
-/** How many HDF5 worker threads this process has started (each takes a second or two). */
+/** How many threads may share a large HDF5 read (default 2, or 1 on a single core; 1 where processes already fill the cores, as cluster engines do). */
+export function setHdf5Threads(n: number) {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`HDF5 reading threads must be a positive integer, got ${n}`);
+  threadCount = n;
+}
+
+/** How many HDF5 worker threads this process has started. */
 export const hdf5WorkerStarts = () => starts;
 
 /** A worker's problem as our typed error. */
@@ -86,10 +104,29 @@ function check(file: string, r: Reply): unknown {
 
 export async function openHdf5(source: ByteSource): Promise<Backend> {
   if (!(source instanceof FileSource)) throw new UnsupportedError("HDF5 files can only be read from a file on disk", source.name);
-  const worker = (thread ??= new Hdf5Thread());
-  const d = check(source.name, await worker.request(source.name, { op: "open", path: source.path })) as Description & { file: number };
+  const path = source.path;
+  const worker = threadAt(0);
+  for (let k = 1; k < threadCount; k++) threadAt(k); // helpers start with the first file, alongside
+  const d = check(source.name, await worker.request(source.name, { op: "open", path })) as Description & { file: number };
   for (const v of d.variables) {
     if (d.format === "hdf5" && v.dtype !== "string" && v.dtype !== "char") v.decoding = cfWithoutDefaultFill(v);
+  }
+  // This file's id in each thread that has it open: the first opened it, the others attach when they first help.
+  const ids = new Map<Hdf5Thread, Promise<number>>([[worker, Promise.resolve(d.file)]]);
+  const idIn = (t: Hdf5Thread) => {
+    let id = ids.get(t);
+    if (!id) ids.set(t, (id = t.request(source.name, { op: "attach", path }).then((r) => check(source.name, r) as number)));
+    return id;
+  };
+  const readOn = async (t: Hdf5Thread, info: VariableInfo, slab: Hyperslab) => {
+    // The deadline grows by a second for every 32 MiB to read (h5wasm decodes at well over 100 MB/s).
+    const seconds = deadline + (slab.count.reduce((a, b) => a * b, 1) * 8) / 2 ** 25;
+    const variable = { name: info.name, dtype: info.dtype };
+    return check(source.name, await t.request(source.name, { op: "read", file: await idIn(t), variable, slab }, seconds)) as NumericArray | string[];
+  };
+  // A file with large variables: the helpers start (and open it) now, ready for its first large read.
+  if (threadCount > 1 && d.variables.some((v) => v.dtype !== "string" && v.dtype !== "char" && v.shape.reduce((a, b) => a * b, 1) * itemSize(v.dtype) >= 2 * SPLIT_BYTES)) {
+    for (let k = 1; k < threadCount; k++) idIn(threadAt(k)).catch(() => undefined);
   }
   return {
     format: d.format,
@@ -100,13 +137,40 @@ export async function openHdf5(source: ByteSource): Promise<Backend> {
     attributes: d.attributes,
     variables: d.variables,
     unsupported: new Map(d.unsupported),
-    // The deadline grows by a second for every 32 MiB to read (h5wasm decodes at well over 100 MB/s).
     read: async (info, slab) => {
-      const seconds = deadline + (slab.count.reduce((a, b) => a * b, 1) * 8) / 2 ** 25;
-      return check(source.name, await worker.request(source.name, { op: "read", file: d.file, variable: info.name, slab }, seconds)) as NumericArray | string[];
+      const n = slab.count.reduce((a, b) => a * b, 1);
+      const numeric = info.dtype !== "string" && info.dtype !== "char";
+      const parts = Math.min(threadCount, slab.count[0] ?? 1);
+      if (!numeric || parts < 2 || n * itemSize(info.dtype as NumericDType) < 2 * SPLIT_BYTES || worker.dead) return readOn(worker, info, slab);
+      // Parts of about SPLIT_BYTES, taken in turn by each thread as it becomes free (a helper still starting takes fewer).
+      const rowBytes = (n / slab.count[0]) * itemSize(info.dtype as NumericDType);
+      const rowsPer = Math.max(1, Math.floor(SPLIT_BYTES / rowBytes));
+      const slabs: Hyperslab[] = [];
+      for (let first = 0; first < slab.count[0]; first += rowsPer) {
+        slabs.push({ ...slab, start: [slab.start[0] + first * slab.step[0], ...slab.start.slice(1)], count: [Math.min(rowsPer, slab.count[0] - first), ...slab.count.slice(1)] });
+      }
+      const pieces: NumericArray[] = [];
+      let next = 0;
+      const work = async (t: Hdf5Thread) => {
+        await idIn(t);
+        while (next < slabs.length) {
+          const k = next++;
+          pieces[k] = (await readOn(t, info, slabs[k])) as NumericArray;
+        }
+      };
+      await Promise.all(Array.from({ length: parts }, (_, k) => work(k === 0 ? worker : threadAt(k))));
+      const out = viewAs(info.dtype as NumericDType, allocateBytes(n * itemSize(info.dtype as NumericDType)));
+      let at = 0;
+      for (const p of pieces) {
+        (out as Float64Array).set(p as Float64Array, at);
+        at += p.length;
+      }
+      return out;
     },
     close: async () => {
-      if (!worker.dead) await worker.request(source.name, { op: "close", file: d.file });
+      await Promise.all([...ids].map(async ([t, id]) => {
+        if (!t.dead) await t.request(source.name, { op: "close", file: await id.catch(() => -1) });
+      }));
     },
   };
 }

@@ -56,7 +56,8 @@ export interface Description {
 
 interface Found { path: string; dataset: H5Dataset; group: string }
 
-export interface OpenFile extends Description { file: H5File; datasets: Map<string, H5Dataset> }
+export interface Attached { file: H5File; datasets: Map<string, H5Dataset> }
+export interface OpenFile extends Description, Attached {}
 
 let ready: Promise<void> | undefined;
 
@@ -75,7 +76,26 @@ export async function openFile(path: string): Promise<OpenFile> {
   throw new Problem("FormatError", `cannot read the HDF5 structure: ${gist(described.diagnostics) || (described.error as Error)?.message}`);
 }
 
-export const closeFile = (f: OpenFile) => void quietly(() => f.file.close());
+/** Opens a file only to read from it (a second reading thread): its datasets are found when first read. */
+export async function attachFile(path: string): Promise<Attached> {
+  await (ready ??= h5wasm.ready.then(() => undefined));
+  const opened = quietly(() => new h5wasm.File(path, "r"));
+  if (!opened.value || opened.value.file_id < 0n) throw new Problem("FormatError", `HDF5 library cannot open the file again: ${gist(opened.diagnostics) || "not readable"}`, 0);
+  return { file: opened.value, datasets: new Map() };
+}
+
+/** A dataset of an open or attached file, by variable name (its path). */
+export function datasetOf(f: Attached, name: string): H5Dataset {
+  let d = f.datasets.get(name);
+  if (!d) {
+    const item = quietly(() => f.file.get(name)).value;
+    if (!(item instanceof h5wasm.Dataset)) throw new Problem("FormatError", `variable ${name}: no longer a dataset in the file`);
+    f.datasets.set(name, (d = item));
+  }
+  return d;
+}
+
+export const closeFile = (f: Attached) => void quietly(() => f.file.close());
 
 function describe(file: H5File): Description & { datasets: Map<string, H5Dataset> } {
   const found: Found[] = [];
@@ -236,7 +256,7 @@ function attributes(attrs: H5Dataset["attrs"], netcdf4: boolean): Attribute[] {
 }
 
 /** Reads a hyperslab in pieces of at most PIECE_BYTES along the first dimension. */
-export function readValues(dataset: H5Dataset, info: VariableInfo, slab: Hyperslab): NumericArray | string[] {
+export function readValues(dataset: H5Dataset, info: Pick<VariableInfo, "name" | "dtype">, slab: Hyperslab): NumericArray | string[] {
   const n = slab.count.reduce((a, b) => a * b, 1);
   const nd = slab.count.length;
   const slice = (first: number, rows: number) =>
