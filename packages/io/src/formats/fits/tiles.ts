@@ -83,9 +83,7 @@ export function tiledImage(source: ByteSource, hdu: Hdu, name: string): TiledIma
   function decodeTile(index: number, packed: Uint8Array, size: number, out = allocate(dtype, size)): NumericArray {
     if (cmp === "RICE_1" || cmp === "RICE_ONE") {
       if (dtype === "int64") bad("RICE_1 cannot hold 64-bit integers");
-      const values = ricePix === out.BYTES_PER_ELEMENT ? out : new Int32Array(size);
-      riceDecode(packed, values as Int32Array, blocksize, ricePix, { file: source.name, at: heap });
-      if (values !== out) (out as Int16Array).set(values as Int32Array);
+      riceDecode(packed, out as Int32Array, blocksize, ricePix, { file: source.name, at: heap });
       return out;
     }
     let raw: Uint8Array;
