@@ -37,3 +37,19 @@ vla = fits.BinTableHDU.from_columns([
     fits.Column(name="fixed", format="J", array=np.arange(len(lengths), dtype=np.int32)),
 ], name="VLA")
 fits.HDUList([fits.PrimaryHDU(), vla]).writeto(os.path.join(here, "vla.fits"), overwrite=True, checksum=False)
+
+# Header cards the astropy samples lack: HIERARCH keywords (ESO style, and long
+# names astropy turns into HIERARCH), a long string continued over CONTINUE
+# cards, and a scaled 16-bit image with BLANK.
+image = fits.PrimaryHDU(rng.integers(-1000, 1000, (6, 7)).astype(np.int16))
+h = image.header
+h["HIERARCH ESO DET CHIP TEMP"] = (-120.5, "detector temperature [C]")
+h["HIERARCH ESO OBS NAME"] = "a field near M13"
+h["HIERARCH ESO TEL AIRM START"] = 1.204
+h["HIERARCH LONG KEYWORD WITH FLAG"] = True
+h["OBSERVER"] = "A long observer list that goes on beyond the sixty-eight characters of one card, so it continues"
+h["BSCALE"] = 0.25
+h["BZERO"] = 10.0
+h["BLANK"] = -1000
+image.data[0, 0] = -1000
+fits.HDUList([image]).writeto(os.path.join(here, "cards.fits"), overwrite=True, checksum=False)

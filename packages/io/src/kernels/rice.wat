@@ -1,5 +1,5 @@
 ;; Rice decompression of one FITS tile (RICE_1; see formats/fits/rice.ts for the
-;; format). The tile's bytes sit at $in, followed by 16 zero bytes of padding;
+;; format). The tile's bytes sit at $in, followed by zero padding (it reads at most 16 bytes past them);
 ;; the $n pixels are written at $out as integers of $width bytes (1, 2 or 4,
 ;; keeping the low bits). Returns 0, or -1 when the bytes end before the pixels.
 ;; Bits are read big-endian into a 64-bit buffer whose low $left bits are unread.

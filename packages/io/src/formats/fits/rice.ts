@@ -11,7 +11,7 @@ import { FormatError } from "../../errors.ts";
 import { RICE_WASM } from "../../kernels/rice-wasm.ts";
 
 const module = new WebAssembly.Module(Buffer.from(RICE_WASM, "base64"));
-const PAGE = 65536, PAD = 16;
+const PAGE = 65536, PAD = 32; // the decoder reads at most 16 bytes past the tile's end
 let memory = new Uint8Array(0);
 let decode: (input: number, len: number, out: number, n: number, blocksize: number, bytepix: number, width: number) => number;
 
@@ -34,7 +34,13 @@ export function riceDecode(input: Uint8Array, out: Uint8Array | Int16Array | Int
   const mem = memoryFor(outBytes + input.length + PAD);
   mem.set(input, outBytes);
   mem.fill(0, outBytes + input.length, outBytes + input.length + PAD);
-  if (decode(outBytes, input.length, 0, out.length, Math.min(blocksize, 2 ** 31 - 1), bytepix, out.BYTES_PER_ELEMENT) !== 0) {
+  let status: number;
+  try {
+    status = decode(outBytes, input.length, 0, out.length, Math.min(blocksize, 2 ** 31 - 1), bytepix, out.BYTES_PER_ELEMENT);
+  } catch (e) {
+    status = -1; // a trap (it reads only within its memory, so this would be a bug, but never a crash)
+  }
+  if (status !== 0) {
     throw new FormatError(where.file, where.at, `RICE_1 tile is corrupt: its ${input.length} bytes end before its ${out.length} pixels`);
   }
   new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(mem.subarray(0, out.byteLength));
