@@ -9,7 +9,9 @@ const DATASETS = fileURLToPath(new URL("../datasets", import.meta.url));
 
 describe("meridian demo", () => {
   it("reads every bundled sample file and summarises its main variable", () => {
-    const r = spawnSync(process.execPath, [BIN, "demo"], { encoding: "utf8" });
+    // It must also end by itself (no worker thread or socket left holding the process).
+    const r = spawnSync(process.execPath, [BIN, "demo"], { encoding: "utf8", timeout: 90_000 });
+    expect(r.error?.message ?? "", "the job did not end by itself").toBe("");
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const files = readdirSync(DATASETS, { recursive: true, encoding: "utf8" }).filter((f) => !f.startsWith("fixtures"));

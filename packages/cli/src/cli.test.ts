@@ -21,7 +21,8 @@ const out = mkdtempSync(join(tmpdir(), "meridian-cli-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 function meridian(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", maxBuffer: 1 << 28, timeout: 60_000 });
+  if (r.error) throw new Error(`meridian ${args.join(" ")}: ${r.error.message} (it must end by itself)`);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -32,7 +32,6 @@ class Hdf5Thread {
 
   constructor() {
     starts++;
-    this.worker.unref();
     this.worker.on("message", (r: Reply) => {
       const p = this.pending.get(r.id);
       this.pending.delete(r.id);
@@ -41,6 +40,7 @@ class Hdf5Thread {
     });
     this.worker.on("error", (e) => this.die(e.message));
     this.worker.on("exit", (code) => this.die(`exit code ${code}`));
+    this.worker.unref(); // idle, it keeps no process alive (after the listeners: adding one refs the port again)
   }
 
   /** Everything pending fails with a typed error; the next file gets a new worker. */
