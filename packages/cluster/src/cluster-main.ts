@@ -1,0 +1,90 @@
+/**
+ * A cluster process: the controller and a supervisor of local engines.
+ *
+ *   cluster-main.ts --engines N [--ip IP] [--curve] [--connection FILE] [--pid-file FILE]
+ *
+ * Writes the connection file (mode 0600), starts N engines and restarts any
+ * that dies (at most 5 times a minute per engine). With a parent (Cluster.start),
+ * it reports readiness over IPC and ends when the parent ends; from
+ * `meridian cluster start` it runs in the background until SIGTERM.
+ */
+import type { ChildProcess } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeConnection } from "./connection.ts";
+import { Controller } from "./controller.ts";
+import { exitWithParent, startProcess } from "./processes.ts";
+
+const arg = (name: string) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const count = Number(arg("--engines") ?? 2);
+const file = arg("--connection") ?? join(tmpdir(), `meridian-${process.pid}.json`);
+const pidFile = arg("--pid-file");
+const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+
+let controller: Controller;
+try {
+  controller = await Controller.start({ ip: arg("--ip"), curve: process.argv.includes("--curve") });
+} catch (e) {
+  process.send?.({ error: (e as Error).message });
+  console.error((e as Error).message);
+  process.exit(1);
+}
+writeConnection(file, controller.info);
+if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
+log(`controller pid ${process.pid} on ${controller.info.ip}, clients port ${controller.info.clientPort}, engines port ${controller.info.enginePort}; connection file ${file}`);
+
+let stopping = false;
+const slots: { child?: ChildProcess; restarts: number[] }[] = Array.from({ length: count }, () => ({ restarts: [] }));
+
+function startEngine(k: number) {
+  const slot = slots[k];
+  const child = (slot.child = startProcess("./engine-main.ts", ["--connection", file]));
+  child.on("exit", (code, signal) => {
+    if (stopping) return;
+    const now = Date.now();
+    slot.restarts = slot.restarts.filter((t) => t > now - 60_000);
+    if (slot.restarts.length >= 5) return log(`engine slot ${k} (pid ${child.pid}) exited (${signal ?? code}) 5 times in a minute: not restarted`);
+    slot.restarts.push(now);
+    log(`engine pid ${child.pid} exited (${signal ?? `code ${code}`}): restarting`);
+    setTimeout(() => !stopping && startEngine(k), 100);
+  });
+}
+for (let k = 0; k < count; k++) startEngine(k);
+controller.onEngineDied = (e) => log(`engine ${e.id} (pid ${e.pid}) is gone; its tasks went back to the queue`);
+
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  log("stopping");
+  await controller.stop();
+  // Engines were told to stop; any still there after 2 s is killed.
+  await Promise.all(slots.map(({ child }) => child && child.exitCode === null && child.signalCode === null
+    ? new Promise<void>((resolve) => {
+        const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
+        child.once("exit", () => (clearTimeout(timer), resolve()));
+      })
+    : undefined));
+  if (pidFile) rmSync(pidFile, { force: true });
+  if (!arg("--connection")) rmSync(file, { force: true });
+  process.exit(0);
+}
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+process.on("message", (m: any) => m?.stop && stop());
+exitWithParent(stop);
+
+// Ready when every engine has registered.
+const started = Date.now();
+while (controller.engineIds().length < count) {
+  if (Date.now() - started > 60_000) {
+    process.send?.({ error: `only ${controller.engineIds().length} of ${count} engines registered within 60 s` });
+    break;
+  }
+  await new Promise((r) => setTimeout(r, 20));
+}
+log(`${controller.engineIds().length} engines ready`);
+process.send?.({ ready: true, info: controller.info, file });

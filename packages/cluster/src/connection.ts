@@ -1,0 +1,65 @@
+/**
+ * The connection file: where the controller listens and the cluster's key.
+ * Written with mode 0600; whoever can read it can run code on the engines.
+ */
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { curveKeyPair } from "zeromq";
+import { ClusterError } from "./errors.ts";
+
+export interface ConnectionInfo {
+  version: 1;
+  /** Address the controller listens on. */
+  ip: string;
+  /** Port for clients, and port for engines. */
+  clientPort: number;
+  enginePort: number;
+  /** HMAC-SHA256 key, hex. */
+  key: string;
+  /** The controller's CurveZMQ public key, when connections are encrypted. */
+  curve?: string;
+  /** The controller's process, for `cluster stop` and `status`. */
+  pid: number;
+  created: string;
+}
+
+/** `$MERIDIAN_HOME` (default `~/.meridian`). */
+export const meridianHome = () => process.env.MERIDIAN_HOME ?? join(homedir(), ".meridian");
+
+/** Where a profile's files live: connection.json, cluster.pid, cluster.log. */
+export const profileDir = (profile = "default") => join(meridianHome(), "profiles", profile);
+
+export function writeConnection(path: string, info: ConnectionInfo) {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
+  chmodSync(path, 0o600); // also when the file existed with other rights
+}
+
+export function readConnection(path: string): ConnectionInfo {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ClusterError(`cannot read the connection file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; is a cluster running (meridian cluster start)?`);
+  }
+  let info: ConnectionInfo;
+  try {
+    info = JSON.parse(text);
+  } catch {
+    throw new ClusterError(`the connection file ${path} is not JSON`);
+  }
+  for (const k of ["ip", "clientPort", "enginePort", "key"] as const) {
+    if (info?.[k] === undefined) throw new ClusterError(`the connection file ${path} lacks "${k}"`);
+  }
+  return info;
+}
+
+/** Socket options for connecting to the controller: CurveZMQ with a fresh key pair when it encrypts. */
+export function connectOptions(info: ConnectionInfo): Record<string, unknown> {
+  if (!info.curve) return {};
+  const mine = curveKeyPair();
+  return { curveServerKey: info.curve, curvePublicKey: mine.publicKey, curveSecretKey: mine.secretKey };
+}
+
+export const endpoint = (info: ConnectionInfo, which: "client" | "engine") => `tcp://${info.ip}:${which === "client" ? info.clientPort : info.enginePort}`;

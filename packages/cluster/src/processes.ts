@@ -1,0 +1,25 @@
+/**
+ * How cluster processes are started: Node with tsx (engines import task modules
+ * written in TypeScript), found from this package so any working directory
+ * works; with an IPC channel, so that a child ends when its parent does.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const TSX = import.meta.resolve("tsx");
+
+/** Starts one of this package's entry points (`engine-main.ts`, `cluster-main.ts`) as a child process. */
+export function startProcess(entry: string, args: string[], options: { detached?: boolean; logFd?: number } = {}): ChildProcess {
+  const file = fileURLToPath(new URL(entry, import.meta.url));
+  const stdio = options.logFd !== undefined ? (["ignore", options.logFd, options.logFd, "ipc"] as const) : (["ignore", "inherit", "inherit", "ipc"] as const);
+  return fork(file, args, { execArgv: ["--import", TSX], stdio: [...stdio], detached: options.detached });
+}
+
+/** In a child: exits when the parent goes (its IPC channel closes), also when the parent was killed. */
+export function exitWithParent(cleanup: () => Promise<void> | void) {
+  if (!process.send) return;
+  process.on("disconnect", async () => {
+    await cleanup();
+    process.exit(0);
+  });
+}
