@@ -11,7 +11,7 @@ import { connectOptions, endpoint, readConnection, type ConnectionInfo } from ".
 import type { ClusterStatus } from "./controller.ts";
 import type { FnSpec, Op } from "./engine.ts";
 import { CancelledError, ClusterError, EngineDiedError, RemoteError, TaskTimeoutError } from "./errors.ts";
-import { Outbox } from "./outbox.ts";
+import { Outbox, unbatch } from "./outbox.ts";
 import { packValue, peek, Signer, unpackValue, type Frames } from "./protocol.ts";
 import { isTask } from "./task.ts";
 
@@ -98,15 +98,17 @@ export class Client {
 
   private async listen() {
     try {
-      for await (const frames of this.socket) {
-        const msg = this.signer.open(frames as Frames);
-        if (!msg) continue;
-        const h = msg.header as any;
-        if (h.t === "result") this.result(h, msg.body);
-        else {
-          const waiter = this.requests.get(h.r ?? 0);
-          this.requests.delete(h.r ?? 0);
-          waiter?.(h, msg.body);
+      for await (const received of this.socket) {
+        for (const frames of unbatch(received as Frames)) {
+          const msg = this.signer.open(frames);
+          if (!msg) continue;
+          const h = msg.header as any;
+          if (h.t === "result") this.result(h, msg.body);
+          else {
+            const waiter = this.requests.get(h.r ?? 0);
+            this.requests.delete(h.r ?? 0);
+            waiter?.(h, msg.body);
+          }
         }
       }
     } catch (e) {

@@ -15,7 +15,7 @@ import { hostname } from "node:os";
 import { curveKeyPair, Router } from "zeromq";
 import type { ConnectionInfo } from "./connection.ts";
 import { ClusterError } from "./errors.ts";
-import { Outbox } from "./outbox.ts";
+import { Outbox, unbatch } from "./outbox.ts";
 import { newKey, packValue, Signer, type Dropped, type Frames, type Header } from "./protocol.ts";
 
 export interface ControllerOptions {
@@ -108,8 +108,8 @@ export class Controller {
     this.clients = clients;
     this.engines = engines;
     this.signer = new Signer(key);
-    this.toClients = new Outbox(clients);
-    this.toEngines = new Outbox(engines);
+    this.toClients = new Outbox(clients, true);
+    this.toEngines = new Outbox(engines, true);
   }
 
   static async start(options: ControllerOptions = {}): Promise<Controller> {
@@ -160,9 +160,15 @@ export class Controller {
   }
 
   private async serveClients() {
-    for await (const [client, ...frames] of this.clients) {
-      const msg = this.signer.open(frames as Frames, true);
-      if (!msg) continue;
+    for await (const [client, ...received] of this.clients) {
+      for (const frames of unbatch(received)) this.fromClient(client, frames);
+    }
+  }
+
+  private fromClient(client: Buffer, frames: Frames) {
+    {
+      const msg = this.signer.open(frames, true);
+      if (!msg) return;
       const h = msg.header;
       try {
         if (h.t === "submit") this.submit(client, h, msg.body);
@@ -211,16 +217,23 @@ export class Controller {
   // ---- engines
 
   private async serveEngines() {
-    for await (const [routing, ...frames] of this.engines) {
-      const hex = routing.toString("hex");
-      if (frames.length === 1 && frames[0].byteLength === 0) {
+    for await (const [routing, ...received] of this.engines) {
+      if (received.length === 1 && received[0].byteLength === 0) {
         // ROUTER_NOTIFY: connect (unknown yet) or disconnect (a known engine).
-        const engine = this.byRouting.get(hex);
+        const engine = this.byRouting.get(routing.toString("hex"));
         if (engine) this.engineDied(engine, "disconnected");
         continue;
       }
-      const msg = this.signer.open(frames as Frames, true);
-      if (!msg) continue;
+      for (const frames of unbatch(received)) this.fromEngine(routing, frames);
+      this.dispatch();
+    }
+  }
+
+  private fromEngine(routing: Buffer, frames: Frames) {
+    const hex = routing.toString("hex");
+    {
+      const msg = this.signer.open(frames, true);
+      if (!msg) return;
       const h = msg.header;
       if (h.t === "register") {
         const old = this.byRouting.get(hex);
@@ -229,21 +242,18 @@ export class Controller {
         this.byId.set(engine.id, engine);
         this.byRouting.set(hex, engine);
         this.toEngines.send([routing, ...this.signer.seal({ t: "welcome", engine: engine.id })]);
-        continue;
+        return;
       }
       const engine = this.byRouting.get(hex);
       if (!engine) {
         // Taken for dead earlier (a hang, a lost link): its tasks went elsewhere; it must start again.
         this.toEngines.send([routing, ...this.signer.seal({ t: "reset" })]);
-        continue;
+        return;
       }
-      if (h.t === "credit") {
-        engine.credits += Number(h.n);
-        this.dispatch();
-      } else if (h.t === "done") {
+      if (h.t === "credit") engine.credits += Number(h.n);
+      else if (h.t === "done") {
         engine.credits += Number(h.c ?? 0);
         this.finished(engine, h, msg.body);
-        this.dispatch();
       }
     }
   }

@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import { createContext, runInContext, type Context } from "node:vm";
 import { Dealer } from "zeromq";
 import { connectOptions, endpoint, type ConnectionInfo } from "./connection.ts";
-import { Outbox } from "./outbox.ts";
+import { Outbox, unbatch } from "./outbox.ts";
 import { packValue, Signer, unpackValue, type Frames } from "./protocol.ts";
 import { isTask, withTaskContext } from "./task.ts";
 
@@ -92,9 +92,16 @@ export class Engine {
   }
 
   private async listen() {
-    for await (const frames of this.socket) {
-      const msg = this.signer.open(frames as Frames);
-      if (!msg) continue;
+    for await (const received of this.socket) {
+      for (const frames of unbatch(received as Frames)) if (await this.receive(frames)) return;
+    }
+  }
+
+  /** Handles one message; true when told to stop. */
+  private async receive(frames: Frames): Promise<boolean> {
+    {
+      const msg = this.signer.open(frames);
+      if (!msg) return false;
       const h = msg.header;
       if (h.t === "welcome") {
         this.id = h.engine as number;
@@ -116,9 +123,10 @@ export class Engine {
         this.register();
       } else if (h.t === "stop") {
         await this.stop();
-        break;
+        return true;
       }
     }
+    return false;
   }
 
   private async work() {

@@ -12,7 +12,9 @@ const TSX = import.meta.resolve("tsx");
 export function startProcess(entry: string, args: string[], options: { detached?: boolean; logFd?: number } = {}): ChildProcess {
   const file = fileURLToPath(new URL(entry, import.meta.url));
   const stdio = options.logFd !== undefined ? (["ignore", options.logFd, options.logFd, "ipc"] as const) : (["ignore", "inherit", "inherit", "ipc"] as const);
-  return fork(file, args, { execArgv: ["--import", TSX], stdio: [...stdio], detached: options.detached });
+  // MERIDIAN_NODE_ARGS: more Node flags for cluster processes (a heap size, --cpu-prof).
+  const extra = process.env.MERIDIAN_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  return fork(file, args, { execArgv: ["--import", TSX, ...extra], stdio: [...stdio], detached: options.detached });
 }
 
 /** In a child: exits when the parent goes (its IPC channel closes), also when the parent was killed. */
