@@ -174,7 +174,14 @@ def kill_leftovers(grace):
     """Kill processes we started that are still alive after `grace` s. psutil checks the
     creation time before killing, so a recycled pid is never hit."""
     note_children()
-    _, alive = psutil.wait_procs(list(STARTED.values()), timeout=grace)
+    procs = []
+    for p in STARTED.values():
+        try:  # multiprocessing's resource tracker exits by itself when we do
+            if "resource_tracker" not in " ".join(p.cmdline()):
+                procs.append(p)
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=grace)
     for p in alive:
         try:
             log.warning("killing leftover child pid %d: %s", p.pid, " ".join(p.cmdline())[:120])
@@ -265,7 +272,7 @@ def main():
             peer.stop()
         except Exception:
             log.exception("error while stopping the cluster")
-        kill_leftovers(10)
+        kill_leftovers(5)
         timer.cancel()
     out.write(json.dumps(res) + "\n")
     out.flush()

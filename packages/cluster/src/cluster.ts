@@ -33,7 +33,7 @@ export class Cluster {
     if (options.ip) args.push("--ip", options.ip);
     if (options.curve) args.push("--curve");
     if (options.connectionFile) args.push("--connection", options.connectionFile);
-    const child = startProcess("./cluster-main.ts", args);
+    const child = startProcess("./cluster-main.ts", args, { quiet: true }); // its log would mix with this process's output
     const timeout = options.timeout ?? 60;
     const ready = await new Promise<{ info: ConnectionInfo; file: string }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new ClusterError(`the cluster did not start within ${timeout} s`)), timeout * 1000 + 5000);

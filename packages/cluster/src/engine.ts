@@ -194,9 +194,10 @@ export class Engine {
         try {
           return await fn(...args);
         } catch (e) {
-          if (e instanceof Error && e.name === "ReferenceError") {
-            const name = /^(\S+) is not defined/.exec(e.message)?.[1] ?? "a name";
-            e.message += `. The function was sent as source: it sees only its arguments, the engine's namespace and globals. Pass ${name} as an argument, push it first (dv.push({ ${name} })), or define the function with task() in a module`;
+          // (errors from the namespace's realm are not instances of this realm's Error)
+          if ((e as Error)?.name === "ReferenceError" && typeof (e as Error).message === "string") {
+            const name = /^(\S+) is not defined/.exec((e as Error).message)?.[1] ?? "a name";
+            (e as Error).message += `. The function was sent as source: it sees only its arguments, the engine's namespace and globals. Pass ${name} as an argument, push it first (dv.push({ ${name} })), or define the function with task() in a module`;
           }
           throw e;
         }

@@ -9,9 +9,10 @@ import { fileURLToPath } from "node:url";
 const TSX = import.meta.resolve("tsx");
 
 /** Starts one of this package's entry points (`engine-main.ts`, `cluster-main.ts`) as a child process. */
-export function startProcess(entry: string, args: string[], options: { detached?: boolean; logFd?: number } = {}): ChildProcess {
+export function startProcess(entry: string, args: string[], options: { detached?: boolean; logFd?: number; quiet?: boolean } = {}): ChildProcess {
   const file = fileURLToPath(new URL(entry, import.meta.url));
-  const stdio = options.logFd !== undefined ? (["ignore", options.logFd, options.logFd, "ipc"] as const) : (["ignore", "inherit", "inherit", "ipc"] as const);
+  // Output to a log file, or this process's own (its stdout left out when quiet).
+  const stdio = options.logFd !== undefined ? (["ignore", options.logFd, options.logFd, "ipc"] as const) : (["ignore", options.quiet ? "ignore" : "inherit", "inherit", "ipc"] as const);
   // MERIDIAN_NODE_ARGS: more Node flags for cluster processes (a heap size, --cpu-prof).
   const extra = process.env.MERIDIAN_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
   return fork(file, args, { execArgv: ["--import", TSX, ...extra], stdio: [...stdio], detached: options.detached });

@@ -1,0 +1,252 @@
+/**
+ * The cluster with real processes and real ZeroMQ sockets on 127.0.0.1: a
+ * controller and engines started by Cluster.start, tasks from a TypeScript
+ * module, and the same task run serially for the expected values.
+ */
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Dealer } from "zeromq";
+import { Client } from "./client.ts";
+import { Cluster } from "./cluster.ts";
+import { CancelledError, EngineDiedError, RemoteError, TaskTimeoutError } from "./errors.ts";
+import { double, fail, flaky, killEngine, noop, sleep, spin, square, whereAmI } from "./fixtures/tasks.ts";
+import { packValue, Signer } from "./protocol.ts";
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const until = async (what: string, ok: () => boolean | Promise<boolean>, seconds = 10) => {
+  const end = Date.now() + seconds * 1000;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+describe("a cluster of 2 engines", () => {
+  let cluster: Cluster;
+  let client: Client;
+  beforeAll(async () => {
+    cluster = await Cluster.start({ engines: 2 });
+    client = await cluster.connect();
+  });
+  afterAll(async () => {
+    client?.close();
+    await cluster?.stop();
+  });
+
+  it("runs a task from a TypeScript module as it runs serially", async () => {
+    const lb = client.loadBalanced();
+    expect(await lb.apply(square, 12)).toBe(await square(12));
+    const items = Array.from({ length: 500 }, (_, i) => i - 250);
+    const serial = await Promise.all(items.map((x) => square(x)));
+    expect(await lb.map(square, items)).toEqual(serial);
+    expect(await lb.map(square, items, { chunkSize: 7 })).toEqual(serial);
+    // Both engines took part.
+    const where = await lb.map(whereAmI, Array.from({ length: 200 }, () => null));
+    expect(new Set(where.map((w) => w.engine))).toEqual(new Set([0, 1]));
+  });
+
+  it("streams results with imap and reports progress", async () => {
+    const lb = client.loadBalanced();
+    const seen: number[] = [];
+    const progress: number[] = [];
+    for await (const { index, value } of lb.imap(square, [3, 1, 4, 1, 5, 9, 2, 6], { onProgress: (done) => progress.push(done) })) {
+      expect(value).toBe([3, 1, 4, 1, 5, 9, 2, 6][index] ** 2);
+      seen.push(index);
+    }
+    expect(seen.sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(progress.at(-1)).toBe(8);
+    const ordered: number[] = [];
+    for await (const { index } of lb.imap(sleep, [0.05, 0.001, 0.02], { ordered: true })) ordered.push(index);
+    expect(ordered).toEqual([0, 1, 2]);
+  });
+
+  it("sends typed arrays as frames, both ways", async () => {
+    const a = Float64Array.from({ length: 100_000 }, (_, i) => i / 3);
+    const b = await client.loadBalanced().apply(double, a);
+    expect(b).toBeInstanceOf(Float64Array);
+    expect(b.length).toBe(a.length);
+    expect(b[99_999]).toBe(2 * a[99_999]);
+  });
+
+  it("returns a task's exception as a RemoteError with its type, message, stack and engine", async () => {
+    const err = await client.loadBalanced().apply(fail, "out of range").then(() => undefined, (e) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect(err.remoteType).toBe("RangeError");
+    expect(err.remoteMessage).toBe("out of range");
+    expect(err.remoteStack).toMatch(/at fail \(.*fixtures\/tasks\.ts:\d+/);
+    expect([0, 1]).toContain(err.engine);
+    // map stops at the first error
+    await expect(client.loadBalanced().map(fail, ["a", "b"])).rejects.toThrow(RemoteError);
+  });
+
+  it("retries a failing task when asked", async () => {
+    // flaky fails once per engine process, then succeeds.
+    const lb = client.loadBalanced({ retries: 2 });
+    const runs = await Promise.all([lb.apply(flaky, 1), lb.apply(flaky, 1)]);
+    expect(runs.every((r) => r >= 2)).toBe(true);
+    await expect(client.loadBalanced().apply(flaky, 1000)).rejects.toThrow(/flaky run/);
+  });
+
+  it("times out and cancels running and queued tasks", async () => {
+    const lb = client.loadBalanced();
+    const started = Date.now();
+    await expect(client.loadBalanced({ timeout: 0.2 }).apply(sleep, 30)).rejects.toThrow(TaskTimeoutError);
+    expect(Date.now() - started).toBeLessThan(3000);
+    const running = lb.apply(sleep, 30, "late");
+    const queued = Array.from({ length: 6 }, () => lb.apply(sleep, 30));
+    await new Promise((r) => setTimeout(r, 100));
+    running.cancel();
+    queued.forEach((f) => f.cancel());
+    await expect(running).rejects.toThrow(CancelledError);
+    for (const f of queued) await expect(f).rejects.toThrow(CancelledError);
+    // The engines are free again (sleep listens to its abort signal).
+    expect(await lb.map(square, [1, 2, 3])).toEqual([1, 4, 9]);
+  });
+
+  it("direct view: execute, push, pull, apply on every engine, scatter and gather", async () => {
+    const dv = client.direct();
+    const ids = await client.engines();
+    await dv.push({ base: 10, label: "x" });
+    expect(await dv.pull("base")).toEqual(ids.map(() => 10));
+    const ran = await dv.execute("const y = base * 2; console.log('y is', y); y + 1");
+    expect(ran.map((r) => r.engine)).toEqual(ids);
+    expect(ran.every((r) => r.value === 21 && r.output === "y is 20")).toBe(true);
+    expect((await dv.apply(whereAmI)).map((w) => w.engine)).toEqual(ids);
+    const data = Float64Array.from({ length: 1001 }, (_, i) => i);
+    await dv.scatter("part", data);
+    const lengths = await dv.execute("part.length");
+    expect(lengths.reduce((a, r) => a + (r.value as number), 0)).toBe(1001);
+    expect(await dv.gather("part")).toEqual(data);
+    await expect(dv.pull("nothing")).rejects.toThrow(/nothing is not defined on engine/);
+    // one engine only
+    expect((await client.direct(ids[1]).apply(whereAmI))[0].engine).toBe(ids[1]);
+  });
+
+  it("runs plain functions sent as source, and explains a free variable", async () => {
+    const lb = client.loadBalanced();
+    expect(await lb.apply((a: number, b: number) => a * b + 1, 6, 7)).toBe(43);
+    const factor = 3;
+    const err = await lb.apply((x: number) => x * factor, 2).then(() => undefined, (e) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect(err.message).toMatch(/factor is not defined/);
+    expect(err.message).toMatch(/sent as source.*Pass factor as an argument, push it first/);
+    // with the name pushed, the same function works
+    await client.direct().push({ factor });
+    expect(await lb.apply((x: number) => x * factor, 2)).toBe(6);
+  });
+
+  it("drops unsigned, forged and replayed messages, and keeps working", async () => {
+    const before = (await client.status()).dropped;
+    const raw = new Dealer({ linger: 0 });
+    raw.connect(`tcp://127.0.0.1:${cluster.info.clientPort}`);
+    const good = new Signer(Buffer.from(cluster.info.key, "hex"));
+    const forger = new Signer(Buffer.alloc(32, 7));
+    const submit = (s: Signer) => s.seal({ t: "submit", i: 1, op: "call", f: { m: square.task.module, n: "square" } }, packValue([5]));
+    await raw.send([Buffer.from("garbage")]);
+    await raw.send([Buffer.alloc(32), Buffer.from("not msgpack")]);
+    await raw.send(submit(forger));
+    const signed = submit(good);
+    await raw.send(signed);
+    await raw.send(signed); // the same again: a replay
+    // Exactly one result comes back, for the one good message.
+    const [, head] = await raw.receive();
+    expect(head.byteLength).toBeGreaterThan(0);
+    await until("the drop counts", async () => {
+      const d = (await client.status()).dropped;
+      return d.unsigned > before.unsigned && d.forged >= before.forged + 2 && d.replayed > before.replayed;
+    });
+    const more = await Promise.race([raw.receive().then(() => "another result"), new Promise((r) => setTimeout(() => r("none"), 300))]);
+    expect(more).toBe("none");
+    raw.close();
+    expect(await client.loadBalanced().apply(square, 3)).toBe(9);
+  });
+});
+
+describe("engines that die", () => {
+  it("re-dispatches the tasks of killed engines: every result once, equal to the serial run", async () => {
+    const cluster = await Cluster.start({ engines: 3 });
+    const client = await cluster.connect();
+    const watcher = await cluster.connect(); // its own connection: the other's is busy with 10,000 tasks
+    try {
+      const items = Array.from({ length: 10_000 }, (_, i) => i);
+      const lb = client.loadBalanced();
+      const seen = new Uint8Array(items.length);
+      const killed = new Set<number>();
+      const killer = setInterval(async () => {
+        const engines = (await watcher.status()).engines.filter((e) => !killed.has(e.pid));
+        if (engines.length < 2 || killed.size >= 4) return;
+        killed.add(engines[0].pid);
+        process.kill(engines[0].pid, "SIGKILL");
+      }, 150);
+      try {
+        for await (const { index, value } of lb.imap(spin, items.map(() => 0.0001))) {
+          seen[index]++;
+          expect(value, "spin's loop count").toBeGreaterThan(0);
+        }
+      } finally {
+        clearInterval(killer);
+      }
+      expect(killed.size, "engines killed during the map").toBeGreaterThan(0);
+      expect(seen.every((n) => n === 1)).toBe(true);
+      const squares = await lb.map(square, items);
+      expect(squares).toEqual(items.map((x) => x * x));
+      const status = await client.status();
+      expect(status.engineDeaths).toBeGreaterThanOrEqual(killed.size);
+      // the supervisor restarted them
+      await until("3 engines again", async () => (await client.engines()).length === 3);
+    } finally {
+      watcher.close();
+      client.close();
+      await cluster.stop();
+    }
+  });
+
+  it("fails a task that keeps killing engines with EngineDiedError, and goes on", async () => {
+    const cluster = await Cluster.start({ engines: 2 });
+    const client = await cluster.connect();
+    try {
+      const lb = client.loadBalanced();
+      await expect(lb.apply(killEngine)).rejects.toThrow(EngineDiedError);
+      await until("2 engines again", async () => (await client.engines()).length === 2, 20);
+      expect(await lb.apply(square, 4)).toBe(16);
+    } finally {
+      client.close();
+      await cluster.stop();
+    }
+  });
+
+  it("leaves no process behind: at stop, and when the parent is killed", async () => {
+    const cluster = await Cluster.start({ engines: 2 });
+    const client = await cluster.connect();
+    const pids = [cluster.pid, ...(await client.status()).engines.map((e) => e.pid)];
+    client.close();
+    await cluster.stop();
+    await until("the cluster's processes to end", () => pids.every((p) => !alive(p)));
+
+    // A parent that starts a cluster, prints its pids, and is then SIGKILLed.
+    const script = `
+      import { Cluster } from ${JSON.stringify(new URL("./cluster.ts", import.meta.url).href)};
+      const c = await Cluster.start({ engines: 2 });
+      const client = await c.connect();
+      const s = await client.status();
+      console.log(JSON.stringify([c.pid, ...s.engines.map((e) => e.pid)]));
+      setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const line = await new Promise<string>((resolve) => parent.stdout.once("data", (d) => resolve(String(d))));
+      const orphans = JSON.parse(line) as number[];
+      expect(orphans.every(alive)).toBe(true);
+      parent.kill("SIGKILL");
+      await until("the orphaned cluster to end", () => orphans.every((p) => !alive(p)), 15);
+    } finally {
+      parent.kill("SIGKILL");
+    }
+  });
+});
