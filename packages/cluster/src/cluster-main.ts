@@ -1,12 +1,12 @@
 /**
  * A cluster process: the controller and a supervisor of local engines.
  *
- *   cluster-main.ts --engines N [--ip IP] [--curve] [--connection FILE] [--pid-file FILE]
+ *   cluster-main.ts --engines N [--ip IP] [--curve] [--connection FILE] [--pid-file FILE] [--daemon]
  *
  * Writes the connection file (mode 0600), starts N engines and restarts any
  * that dies (at most 5 times a minute per engine). With a parent (Cluster.start),
- * it reports readiness over IPC and ends when the parent ends; from
- * `meridian cluster start` it runs in the background until SIGTERM.
+ * it reports readiness over IPC and ends when the parent ends; as a daemon
+ * (`meridian cluster start`) it runs on after its parent, until SIGTERM.
  */
 import type { ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
@@ -54,7 +54,7 @@ function startEngine(k: number) {
   });
 }
 for (let k = 0; k < count; k++) startEngine(k);
-controller.onEngineDied = (e) => log(`engine ${e.id} (pid ${e.pid}) is gone; its tasks went back to the queue`);
+controller.onEngineDied = (e) => !stopping && log(`engine ${e.id} (pid ${e.pid}) is gone; its tasks went back to the queue`);
 
 async function stop() {
   if (stopping) return;
@@ -75,7 +75,7 @@ async function stop() {
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
 process.on("message", (m: any) => m?.stop && stop());
-exitWithParent(stop);
+if (!process.argv.includes("--daemon")) exitWithParent(stop);
 
 // Ready when every engine has registered.
 const started = Date.now();

@@ -1,0 +1,83 @@
+/**
+ * The cluster from the shell, as real processes: `meridian cluster start|status|stop`
+ * in a temporary MERIDIAN_HOME, and `meridian controller` + `meridian engine` in
+ * the foreground; the same task runs through them as it runs serially.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { Client } from "@meridian/cluster";
+import { square } from "../../cluster/src/fixtures/tasks.ts";
+
+const BIN = fileURLToPath(new URL("../bin/meridian.js", import.meta.url));
+const home = mkdtempSync(join(tmpdir(), "meridian-home-"));
+const env = { ...process.env, MERIDIAN_HOME: home };
+const meridian = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env, timeout: 60_000 });
+  if (r.error) throw new Error(`meridian ${args.join(" ")}: ${r.error.message}`);
+  return r;
+};
+afterAll(() => {
+  meridian("cluster", "stop", "--profile", "t");
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe("meridian cluster", () => {
+  it("start, status, a task from a client, stop", async () => {
+    const started = meridian("cluster", "start", "--engines", "2", "--profile", "t");
+    expect(started.stderr).toBe("");
+    expect(started.status).toBe(0);
+    expect(started.stdout).toMatch(/cluster started: controller pid \d+, 2 engines, on 127\.0\.0\.1/);
+    const file = join(home, "profiles/t/connection.json");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(meridian("cluster", "start", "--profile", "t").stderr).toMatch(/already running/);
+
+    const client = await Client.connect(file);
+    try {
+      expect(await client.loadBalanced().map(square, [1, 2, 3, 4])).toEqual(await Promise.all([1, 2, 3, 4].map((x) => square(x))));
+    } finally {
+      client.close();
+    }
+    const status = JSON.parse(meridian("cluster", "status", "--profile", "t", "--json").stdout);
+    expect(status.engines).toHaveLength(2);
+    expect(status.done).toBe(4);
+    expect(meridian("cluster", "status", "--profile", "t").stdout).toMatch(/2 engines; queue 0; running 0; done 4; failed 0/);
+
+    const stopped = meridian("cluster", "stop", "--profile", "t");
+    expect(stopped.stdout).toMatch(/cluster stopped/);
+    expect(existsSync(file)).toBe(false);
+    for (const e of status.engines) expect(() => process.kill(e.pid, 0)).toThrow();
+    const none = meridian("cluster", "status", "--profile", "t");
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/cannot read the connection file .*connection\.json: ENOENT; is a cluster running/);
+  });
+
+  it("meridian controller and meridian engine in the foreground", async () => {
+    const file = join(home, "fg.json");
+    const ctl = spawn(process.execPath, [BIN, "controller", "--connection", file], { env, stdio: ["ignore", "pipe", "inherit"] });
+    let eng: ReturnType<typeof spawn> | undefined;
+    try {
+      await new Promise<void>((resolve) => ctl.stdout.once("data", () => resolve()));
+      eng = spawn(process.execPath, [BIN, "engine", "--connection", file], { env, stdio: ["ignore", "pipe", "inherit"] });
+      const client = await Client.connect(file);
+      try {
+        await client.waitForEngines(1);
+        expect(await client.loadBalanced().apply(square, 9)).toBe(81);
+      } finally {
+        client.close();
+      }
+      const exited = (p: ReturnType<typeof spawn>) => new Promise<number | null>((resolve) => p.once("exit", (code) => resolve(code)));
+      const engineExit = exited(eng);
+      const controllerExit = exited(ctl);
+      ctl.kill("SIGTERM"); // the controller tells its engines to stop
+      expect(await controllerExit).toBe(0);
+      expect(await engineExit).toBe(0);
+    } finally {
+      ctl.kill("SIGKILL");
+      eng?.kill("SIGKILL");
+    }
+  });
+});
