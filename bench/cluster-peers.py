@@ -199,15 +199,17 @@ def main():
     os.dup2(2, 1)
     sys.stdout = sys.stderr
 
+    workdir = tempfile.mkdtemp(prefix="cluster-peers-")
+
     def watchdog():
         log.error("watchdog: %d s exceeded, killing our child processes", WATCHDOG_S)
         kill_leftovers(0)
+        shutil.rmtree(workdir, ignore_errors=True)
         os._exit(3)
     timer = threading.Timer(WATCHDOG_S, watchdog)
     timer.daemon = True
     timer.start()
 
-    workdir = tempfile.mkdtemp(prefix="cluster-peers-")
     os.environ["IPYTHONDIR"] = os.path.join(workdir, "ipython")  # keep ~/.ipython untouched
     peer = (IpyparallelPeer if args.peer == "ipyparallel" else DaskPeer)(workdir)
     res = {"peer": args.peer, "version": peer.version, "engines": 2, "tasks": args.tasks}

@@ -20,7 +20,7 @@ export type Op = "call" | "map" | "execute" | "push" | "pull";
 /** A function to call: a task by module and export, or source code (REPL functions). */
 export type FnSpec = { m: string; n: string } | { src: string };
 
-interface Job { key: number; op: Op; fn?: FnSpec; body: Frames; abort: AbortController }
+interface Job { key: number; op: Op; fn?: FnSpec; body: Frames }
 
 /** Keep about this much work queued at an engine, in seconds of task time. */
 const QUEUED_SECONDS = 0.002;
@@ -33,6 +33,8 @@ export class Engine {
   private out: Outbox;
   private jobs: Job[] = [];
   private running?: Job;
+  /** Aborts the running task; replaced after each abort (one per task would cost more than the task, for small ones). */
+  private abort = new AbortController();
   private granted = 0;
   private meanSeconds = 0.001;
   private modules = new Map<string, Promise<Record<string, unknown>>>();
@@ -110,16 +112,16 @@ export class Engine {
         if (n) this.send({ t: "credit", n });
       } else if (h.t === "task") {
         if (!h.d) this.granted = Math.max(0, this.granted - 1); // direct tasks come without a credit
-        this.jobs.push({ key: h.k as number, op: h.op as Op, fn: h.f as FnSpec | undefined, body: msg.body, abort: new AbortController() });
+        this.jobs.push({ key: h.k as number, op: h.op as Op, fn: h.f as FnSpec | undefined, body: msg.body });
         if (!this.running) void this.work();
       } else if (h.t === "abort") {
         const key = h.k as number;
-        if (this.running?.key === key) this.running.abort.abort(new Error("cancelled"));
+        if (this.running?.key === key) this.abortRunning("cancelled");
         this.jobs = this.jobs.filter((j) => j.key !== key);
       } else if (h.t === "reset") {
         // The controller took this engine for dead (a hang, a lost link): its tasks went elsewhere.
         this.jobs = [];
-        this.running?.abort.abort(new Error("engine reset"));
+        if (this.running) this.abortRunning("engine reset");
         this.register();
       } else if (h.t === "stop") {
         await this.stop();
@@ -129,7 +131,13 @@ export class Engine {
     return false;
   }
 
+  private abortRunning(why: string) {
+    this.abort.abort(new Error(why));
+    this.abort = new AbortController();
+  }
+
   private async work() {
+    let yielded = performance.now();
     while (this.jobs.length && !this.stopped) {
       const job = (this.running = this.jobs.shift()!);
       const started = performance.now();
@@ -149,8 +157,12 @@ export class Engine {
       this.running = undefined;
       fields.c = this.room();
       this.send(fields, body);
-      // Let incoming messages (aborts, more tasks) in between tasks.
-      if (this.jobs.length) await new Promise(setImmediate);
+      // Let incoming messages (aborts, more tasks) in every few milliseconds; in
+      // between, results pile up in the outbox and leave together.
+      if (this.jobs.length && performance.now() - yielded > 2) {
+        await new Promise(setImmediate);
+        yielded = performance.now();
+      }
     }
   }
 
@@ -158,13 +170,13 @@ export class Engine {
     const args = unpackValue(job.body);
     if (job.op === "call") {
       const fn = await this.resolve(job.fn!);
-      return await withTaskContext({ signal: job.abort.signal, engine: this.id }, () => fn(...(args as unknown[])));
+      return await withTaskContext({ signal: this.abort.signal, engine: this.id }, () => fn(...(args as unknown[])));
     }
     if (job.op === "map") {
       // A chunk of a map: the function over each item, in order.
       const fn = await this.resolve(job.fn!);
       const out: unknown[] = [];
-      await withTaskContext({ signal: job.abort.signal, engine: this.id }, async () => {
+      await withTaskContext({ signal: this.abort.signal, engine: this.id }, async () => {
         for (const item of args as unknown[]) out.push(await fn(item));
       });
       return out;
@@ -213,7 +225,7 @@ export class Engine {
   async stop() {
     if (this.stopped) return;
     this.stopped = true;
-    this.running?.abort.abort(new Error("engine stopping"));
+    if (this.running) this.abortRunning("engine stopping");
     this.socket.close();
     this.ended();
   }

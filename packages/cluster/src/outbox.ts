@@ -5,14 +5,38 @@
  * destination (no timer: batching happens only under load). A failed send (a
  * ROUTER's peer is gone) is reported to `onError` and the next goes on.
  *
- * A batch is `[BATCH, counts, ...frames of each message]`, `counts` being the
- * frame count of each message as uint32; each message keeps its own signature.
+ * A batch is two frames, `[BATCH, packed]`: ZeroMQ's cost is per frame, so the
+ * messages' frames are packed into one, each message as its frame count then
+ * each frame's length and bytes (uint32 big-endian). Messages with a frame
+ * over 64 KiB are sent alone, never copied. Each message keeps its own signature.
  */
 import type { Dealer, Router } from "zeromq";
 
 const BATCH = Buffer.from("B");
-/** Most messages in one batch. */
+/** Most messages in one batch, and the largest frame a batch takes. */
 const MAX_BATCH = 1024;
+const SMALL = 65536;
+
+const small = (m: Buffer[]) => m.every((f) => f.byteLength <= SMALL);
+
+/** Messages (each a list of frames) packed into one frame. */
+function pack(messages: Buffer[][]): Buffer {
+  let size = 0;
+  for (const m of messages) {
+    size += 4;
+    for (const f of m) size += 4 + f.byteLength;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const m of messages) {
+    at = out.writeUInt32BE(m.length, at);
+    for (const f of m) {
+      at = out.writeUInt32BE(f.byteLength, at);
+      at += f.copy(out, at);
+    }
+  }
+  return out;
+}
 
 export class Outbox {
   private queue: Buffer[][] = [];
@@ -32,6 +56,17 @@ export class Outbox {
   private async pump() {
     this.busy = true;
     while (this.queue.length) {
+      if (this.queue.length === 1) {
+        // The common case when not loaded: one message, as it is.
+        const frames = this.queue.pop()!;
+        try {
+          await this.socket.send(frames);
+        } catch (e) {
+          if (this.socket.closed) { this.queue = []; break; }
+          this.onError(e as Error, frames);
+        }
+        continue;
+      }
       const waiting = this.queue.splice(0, MAX_BATCH);
       const groups = new Map<string, Buffer[][]>();
       for (const m of waiting) {
@@ -42,12 +77,17 @@ export class Outbox {
       }
       for (const [to, messages] of groups) {
         const head = this.routed ? [Buffer.from(to, "latin1")] : [];
-        const frames = messages.length === 1 ? [...head, ...messages[0]] : [...head, BATCH, Buffer.from(Uint32Array.from(messages, (m) => m.length).buffer), ...messages.flat()];
-        try {
-          await this.socket.send(frames);
-        } catch (e) {
-          if (this.socket.closed) { this.queue = []; this.busy = false; return; }
-          this.onError(e as Error, frames);
+        const packable = messages.filter(small);
+        const sends = messages.filter((m) => !small(m)).map((m) => [...head, ...m]);
+        if (packable.length === 1) sends.unshift([...head, ...packable[0]]);
+        else if (packable.length) sends.unshift([...head, BATCH, pack(packable)]);
+        for (const frames of sends) {
+          try {
+            await this.socket.send(frames);
+          } catch (e) {
+            if (this.socket.closed) { this.queue = []; this.busy = false; return; }
+            this.onError(e as Error, frames);
+          }
         }
       }
     }
@@ -55,18 +95,25 @@ export class Outbox {
   }
 }
 
-/** The messages in received frames (after any routing frame): one, or those of a batch. */
+/** The messages in received frames (after any routing frame): one, or those of a batch (views of it, not copies). */
 export function unbatch(frames: Buffer[]): Buffer[][] {
-  if (frames.length < 2 || frames[0].byteLength !== 1 || frames[0][0] !== BATCH[0]) return [frames];
-  const c = frames[1];
-  if (c.byteLength % 4) return [];
-  const counts = new Uint32Array(Uint8Array.prototype.slice.call(c).buffer);
+  if (frames.length !== 2 || frames[0].byteLength !== 1 || frames[0][0] !== BATCH[0]) return [frames];
+  const p = frames[1];
   const out: Buffer[][] = [];
-  let at = 2;
-  for (const n of counts) {
-    if (n < 1 || at + n > frames.length) return out; // malformed: what it holds is dropped
-    out.push(frames.slice(at, at + n));
-    at += n;
+  let at = 0;
+  while (at + 4 <= p.byteLength) {
+    const n = p.readUInt32BE(at);
+    at += 4;
+    const m: Buffer[] = [];
+    for (let k = 0; k < n; k++) {
+      if (at + 4 > p.byteLength) return out; // malformed: the rest is dropped
+      const len = p.readUInt32BE(at);
+      at += 4;
+      if (at + len > p.byteLength) return out;
+      m.push(p.subarray(at, at + len));
+      at += len;
+    }
+    out.push(m);
   }
   return out;
 }

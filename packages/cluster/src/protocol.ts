@@ -10,7 +10,7 @@
  * replay and is dropped, as are unsigned and forged ones (and counted).
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { decode, encode, ExtensionCodec } from "@msgpack/msgpack";
+import { decode, Decoder, encode, Encoder, ExtensionCodec } from "@msgpack/msgpack";
 
 export type Frames = Buffer[];
 
@@ -68,22 +68,33 @@ codec.register({
   },
 });
 
+// One encoder and decoder each, reused (creating them per message costs more than the coding); their context is set per call.
+const valueContext: Context = { frames: [] };
+const valueEncoder = new Encoder<Context>({ extensionCodec: codec, context: valueContext, useBigInt64: true });
+const valueDecoder = new Decoder<Context>({ extensionCodec: codec, context: valueContext, useBigInt64: true });
+const headerEncoder = new Encoder({ useBigInt64: true });
+const headerDecoder = new Decoder({ useBigInt64: true });
+
 /** A value as body frames: its msgpack, then its typed arrays. */
 export function packValue(value: unknown): Frames {
-  const ctx: Context = { frames: [] };
-  const head = encode(value, { extensionCodec: codec, context: ctx, useBigInt64: true });
-  return [toBuffer(head), ...ctx.frames.map(toBuffer)];
+  valueContext.frames = [];
+  const head = Buffer.from(valueEncoder.encode(value)); // a copy: the encoder reuses its buffer
+  const frames = valueContext.frames;
+  valueContext.frames = [];
+  return [head, ...frames.map(toBuffer)];
 }
 
 /** The value of body frames (typed arrays are views of the frames, not copies). */
 export function unpackValue(body: Frames): unknown {
   if (!body.length) return undefined;
-  const ctx: Context = { frames: body.slice(1) };
+  valueContext.frames = body.slice(1);
   try {
-    return decode(body[0], { extensionCodec: codec, context: ctx, useBigInt64: true });
+    return valueDecoder.decode(body[0]);
   } catch (e) {
     if (e instanceof ProtocolError) throw e;
     throw new ProtocolError(`the message body is not valid msgpack: ${(e as Error).message}`);
+  } finally {
+    valueContext.frames = [];
   }
 }
 
@@ -125,7 +136,7 @@ export class Signer {
   seal(fields: { t: string; [k: string]: unknown }, body: Frames = [], digest?: Uint8Array): Frames {
     const header: Header = { ...fields, s: this.session, q: ++this.seq };
     if (body.length) header.b = digest ?? this.mac(body);
-    const head = toBuffer(encode(header, { useBigInt64: true }));
+    const head = Buffer.from(headerEncoder.encode(header));
     return [this.mac([head]), head, ...body];
   }
 
@@ -140,7 +151,7 @@ export class Signer {
     if (!timingSafeEqual(sig, this.mac([head]))) return void this.dropped.forged++;
     let header: Header;
     try {
-      header = decode(head, { useBigInt64: true }) as Header;
+      header = headerDecoder.decode(head) as Header;
       if (typeof header?.t !== "string" || typeof header.s !== "string" || typeof header.q !== "number") throw new Error("fields");
     } catch {
       return void this.dropped.malformed++;
@@ -157,7 +168,7 @@ export class Signer {
 }
 
 /** The header of frames this process sealed itself, unchecked. */
-export const peek = (frames: Frames): Header => decode(frames[1], { useBigInt64: true }) as Header;
+export const peek = (frames: Frames): Header => headerDecoder.decode(frames[1]) as Header;
 
 /** A new cluster key. */
 export const newKey = () => randomBytes(32);
