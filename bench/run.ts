@@ -5,6 +5,7 @@
  *   npm run bench            all benchmarks
  *   npm run bench -- read    only the NetCDF classic read
  *   npm run bench -- formats only NetCDF-4 and FITS
+ *   npm run bench -- cluster the cluster against ipyparallel and dask.distributed
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
@@ -84,6 +85,31 @@ async function formatsBenchmark() {
   }
 }
 
+/** The cluster against ipyparallel and dask.distributed: 2 engines/workers on 127.0.0.1, one after the other, `rounds` rounds. */
+async function clusterBenchmark() {
+  const runs: Record<string, any[]> = { meridian: [], ipyparallel: [], dask: [] };
+  for (let r = 0; r < rounds; r++) {
+    runs.meridian.push(json(process.execPath, ["--import", "tsx", join(here, "cluster-meridian.ts")]));
+    for (const peer of ["ipyparallel", "dask"]) runs[peer].push(json(PY, [join(here, "cluster-peers.py"), peer]));
+  }
+  const m = (who: string, key: string) => median(runs[who].map((o) => o[key]).filter((x) => typeof x === "number"));
+  console.log(`\nCluster, 2 engines on 127.0.0.1, client and controller on the same 2 cores; ${rounds} rounds, medians`);
+  console.log(`| measure | meridian | ipyparallel ${runs.ipyparallel[0].version} | dask.distributed ${runs.dask[0].version} | goal |`);
+  console.log(`|---|---|---|---|---|`);
+  const row = (label: string, key: string, fmt: (x: number) => string, better: "higher" | "lower", goal: string) => {
+    const ours = m("meridian", key);
+    const ratio = (peer: string) => (better === "higher" ? ours / m(peer, key) : m(peer, key) / ours);
+    console.log(`| ${label} | ${fmt(ours)} | ${fmt(m("ipyparallel", key))} (meridian ${ratio("ipyparallel").toFixed(1)}×) | ${fmt(m("dask", key))} (meridian ${ratio("dask").toFixed(1)}×) | ${goal} |`);
+  };
+  row("no-op tasks/s through map (one task per item)", "tasks_per_s", (x) => x.toFixed(0), "higher", "≥ 20× ipyparallel, ≥ 15× dask");
+  row("single task round trip, median ms", "rtt_ms_median", (x) => x.toFixed(3), "lower", "≤ 0.3 ms");
+  row("single task round trip, p99 ms", "rtt_ms_p99", (x) => x.toFixed(3), "lower", "");
+  row("100 MB Float64Array to an engine and back, MB/s", "mb_per_s", (x) => x.toFixed(0), "higher", "≥ 1000 MB/s");
+  row("SIGKILL of a busy engine to the re-run task's result, beyond its 0.5 s, s", "kill_overhead_s", (x) => x.toFixed(3), "lower", "< 0.1 s");
+  for (const [k, v] of Object.entries(runs)) console.log(`  ${k}: ${v.map((o) => JSON.stringify(o)).join("\n    ")}`);
+}
+
 const which = process.argv[2];
 if (!which || which === "read") await readBenchmark();
 if (!which || which === "formats") await formatsBenchmark();
+if (!which || which === "cluster") await clusterBenchmark();
