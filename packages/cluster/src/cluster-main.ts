@@ -10,7 +10,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeConnection } from "./connection.ts";
 import { Controller } from "./controller.ts";
@@ -54,6 +54,12 @@ function startEngine(k: number) {
   });
 }
 for (let k = 0; k < count; k++) startEngine(k);
+// A task that ignores its abort signal keeps its engine busy: that engine is killed (and restarted).
+controller.onEngineStuck = (e) => {
+  if (e.host !== hostname() || !slots.some((s) => s.child?.pid === e.pid)) return;
+  log(`engine ${e.id} (pid ${e.pid}) did not stop a cancelled task: killing it`);
+  process.kill(e.pid, "SIGKILL");
+};
 controller.onEngineDied = (e) => !stopping && log(`engine ${e.id} (pid ${e.pid}) is gone; its tasks went back to the queue`);
 
 async function stop() {

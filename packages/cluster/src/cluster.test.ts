@@ -110,6 +110,21 @@ describe("a cluster of 2 engines", () => {
     expect(await lb.map(square, [1, 2, 3])).toEqual([1, 4, 9]);
   });
 
+  it("interrupts a task that computes without looking at its abort signal (its engine is replaced)", async () => {
+    const lb = client.loadBalanced();
+    const before = (await client.status()).engineDeaths;
+    const busy = lb.apply(spin, 60);
+    await until("the task to start", async () => (await client.status()).running > 0);
+    const started = Date.now();
+    busy.cancel();
+    await expect(busy).rejects.toThrow(CancelledError);
+    // the cluster kills the stuck engine after the grace period, and starts another
+    await until("the stuck engine to be killed", async () => (await client.status()).engineDeaths > before, 10);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await until("2 engines again", async () => (await client.engines()).length === 2, 20);
+    expect(await lb.map(square, [5, 6])).toEqual([25, 36]);
+  });
+
   it("direct view: execute, push, pull, apply on every engine, scatter and gather", async () => {
     const dv = client.direct();
     const ids = await client.engines();

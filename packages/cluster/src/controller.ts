@@ -30,6 +30,8 @@ export interface ControllerOptions {
   maxEngineDeaths?: number;
   /** Seconds without a heartbeat answer before an engine is dead (default 0.5). */
   heartbeatTimeout?: number;
+  /** Seconds an engine has to stop a cancelled or timed-out task before onEngineStuck (default 1). */
+  abortGrace?: number;
 }
 
 interface TaskRec {
@@ -62,6 +64,8 @@ interface EngineRec {
   done: number;
   failed: number;
   since: number;
+  /** Tasks told to abort, until the engine reports them ended. */
+  aborting: Set<number>;
 }
 
 /** What `status` reports. */
@@ -102,6 +106,12 @@ export class Controller {
   private closed = false;
   /** Called when an engine is found dead (a supervisor may restart it). */
   onEngineDied?: (engine: { id: number; pid: number; host: string }) => void;
+  /**
+   * Called when an engine has not stopped a cancelled or timed-out task within
+   * `abortGrace` seconds (a task that computes without awaiting cannot see its
+   * abort signal): its supervisor may kill it, and its other tasks go elsewhere.
+   */
+  onEngineStuck?: (engine: { id: number; pid: number; host: string }) => void;
 
   private constructor(info: ConnectionInfo, clients: Router, engines: Router, key: Buffer, private readonly options: ControllerOptions) {
     this.info = info;
@@ -202,7 +212,7 @@ export class Controller {
     const task = this.byClientId.get(`${client.toString("hex")}:${id}`);
     if (!task) return; // finished already
     task.cancelled = true;
-    if (task.engine) this.toEngines.send([task.engine.routing, ...this.signer.seal({ t: "abort", k: task.key })]);
+    if (task.engine) this.abort(task.engine, task.key);
     this.fail(task, "CancelledError", "the task was cancelled");
   }
 
@@ -238,7 +248,7 @@ export class Controller {
       if (h.t === "register") {
         const old = this.byRouting.get(hex);
         if (old) this.engineDied(old, "registered again");
-        const engine: EngineRec = { id: this.nextEngine++, routing, pid: Number(h.pid), host: String(h.host), credits: 0, inflight: new Map(), done: 0, failed: 0, since: Date.now() };
+        const engine: EngineRec = { id: this.nextEngine++, routing, pid: Number(h.pid), host: String(h.host), credits: 0, inflight: new Map(), done: 0, failed: 0, since: Date.now(), aborting: new Set() };
         this.byId.set(engine.id, engine);
         this.byRouting.set(hex, engine);
         this.toEngines.send([routing, ...this.signer.seal({ t: "welcome", engine: engine.id })]);
@@ -259,6 +269,7 @@ export class Controller {
   }
 
   private finished(engine: EngineRec, h: Header, body: Frames) {
+    engine.aborting.delete(h.k as number);
     const task = engine.inflight.get(h.k as number);
     if (!task) return; // answered already (cancelled, timed out) or re-dispatched: dropped
     engine.inflight.delete(task.key);
@@ -326,10 +337,19 @@ export class Controller {
     if (task.timeout !== undefined) {
       task.timer = setTimeout(() => {
         if (task.engine !== engine || !this.tasks.has(task.key)) return;
-        this.toEngines.send([engine.routing, ...this.signer.seal({ t: "abort", k: task.key })]);
+        this.abort(engine, task.key);
         this.fail(task, "TaskTimeoutError", `the task ran past its timeout of ${task.timeout} s on engine ${engine.id}`);
       }, task.timeout * 1000);
     }
+  }
+
+  /** Tells an engine to abort a task; if it has not ended it after the grace period, the engine is stuck. */
+  private abort(engine: EngineRec, key: number) {
+    engine.aborting.add(key);
+    this.toEngines.send([engine.routing, ...this.signer.seal({ t: "abort", k: key })]);
+    setTimeout(() => {
+      if (engine.aborting.has(key) && this.byId.get(engine.id) === engine) this.onEngineStuck?.({ id: engine.id, pid: engine.pid, host: engine.host });
+    }, (this.options.abortGrace ?? 1) * 1000).unref();
   }
 
   // ---- status and stop
