@@ -237,6 +237,30 @@ describe("engines that die", () => {
     }
   });
 
+  it("takes a hung engine (SIGSTOP) for dead within a second and runs its task elsewhere", async () => {
+    const cluster = await Cluster.start({ engines: 2 });
+    const client = await cluster.connect();
+    const watcher = await cluster.connect();
+    let stopped: number | undefined;
+    try {
+      const lb = client.loadBalanced();
+      const result = lb.apply(sleep, 1, "finished");
+      await until("the task to start", async () => (await watcher.status()).running > 0);
+      stopped = (await watcher.status()).engines.find((e) => e.load > 0)!.pid;
+      const t = Date.now();
+      process.kill(stopped, "SIGSTOP");
+      await until("the hung engine to be dropped", async () => !(await watcher.status()).engines.some((e) => e.pid === stopped), 5);
+      const detected = Date.now() - t;
+      expect(detected).toBeLessThan(1500); // heartbeat timeout 0.5 s, plus polling
+      expect(await result).toBe("finished");
+    } finally {
+      if (stopped) process.kill(stopped, "SIGKILL");
+      watcher.close();
+      client.close();
+      await cluster.stop();
+    }
+  });
+
   it("leaves no process behind: at stop, and when the parent is killed", async () => {
     const cluster = await Cluster.start({ engines: 2 });
     const client = await cluster.connect();
@@ -263,5 +287,25 @@ describe("engines that die", () => {
     } finally {
       parent.kill("SIGKILL");
     }
+  });
+});
+
+describe("CurveZMQ", () => {
+  it("encrypts the connections; a client without the controller's public key gets nothing", async () => {
+    const cluster = await Cluster.start({ engines: 1, curve: true });
+    try {
+      expect(cluster.info.curve).toMatch(/^.{40}$/);
+      const client = await cluster.connect();
+      expect(await client.loadBalanced().apply(square, 11)).toBe(121);
+      client.close();
+      const { curve: _, ...plain } = cluster.info;
+      await expect(Client.connect(plain, { timeout: 1 })).rejects.toThrow(/no controller answered/);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it("refuses to listen off loopback without it", async () => {
+    await expect(Cluster.start({ engines: 0, ip: "0.0.0.0" })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without encryption: use --curve/);
   });
 });
