@@ -50,6 +50,13 @@ export class Outbox {
     if (!this.busy) void this.pump();
   }
 
+  /** Several messages at once: they leave together. */
+  sendMany(messages: Buffer[][]) {
+    if (!messages.length) return;
+    this.queue.push(...messages);
+    if (!this.busy) void this.pump();
+  }
+
   /** Messages waiting to go. */
   get length() { return this.queue.length; }
 
