@@ -259,21 +259,46 @@ export class LoadBalancedView {
   /** Runs `fn` on every item; the results in item order. On the first error the rest are cancelled and the error thrown. */
   async map<T, R>(fn: (item: T) => R, items: Iterable<T>, options: MapOptions = {}): Promise<Awaited<R>[]> {
     const list = [...items];
+    const size = Math.max(1, Math.floor(options.chunkSize ?? 1));
+    const futures = this.submitAll(fn, list, size, options);
     const out = new Array<Awaited<R>>(list.length);
-    for await (const { index, value } of this.imap(fn, list, { ...options, ordered: false })) out[index] = value;
+    const cancelAll = () => this.client.cancel(futures.filter((f) => !f.done).map((f) => f.id));
+    options.signal?.addEventListener("abort", cancelAll, { once: true });
+    let done = 0;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        if (!futures.length) resolve();
+        futures.forEach((f, k) => f.then((v) => {
+          const values = size === 1 ? [v] : (v as unknown[]);
+          for (let j = 0; j < values.length; j++) out[k * size + j] = values[j] as Awaited<R>;
+          done += values.length;
+          options.onProgress?.(done, list.length);
+          if (done === list.length) resolve();
+        }, reject));
+      });
+    } finally {
+      options.signal?.removeEventListener("abort", cancelAll);
+      cancelAll(); // after an error or an abort, nothing left running
+    }
     return out;
   }
 
-  /** Runs `fn` on every item, yielding `{index, value}` as each finishes (in item order with `ordered`). */
-  async *imap<T, R>(fn: (item: T) => R, items: Iterable<T>, options: MapOptions = {}): AsyncGenerator<{ index: number; value: Awaited<R> }> {
-    const list = [...items];
-    const size = Math.max(1, Math.floor(options.chunkSize ?? 1));
+  /** One task per item, or per chunk of `size` items. */
+  private submitAll<T>(fn: (item: T) => unknown, list: T[], size: number, options: MapOptions): Future<unknown>[] {
     const spec = fnSpec(fn);
     const opts = { ...this.defaults, ...options };
     const futures: Future<unknown>[] = [];
     for (let i = 0; i < list.length; i += size) {
       futures.push(size === 1 ? this.client.submit("call", spec, [list[i]], opts) : this.client.submit("map", spec, list.slice(i, i + size), opts));
     }
+    return futures;
+  }
+
+  /** Runs `fn` on every item, yielding `{index, value}` as each finishes (in item order with `ordered`). */
+  async *imap<T, R>(fn: (item: T) => R, items: Iterable<T>, options: MapOptions = {}): AsyncGenerator<{ index: number; value: Awaited<R> }> {
+    const list = [...items];
+    const size = Math.max(1, Math.floor(options.chunkSize ?? 1));
+    const futures = this.submitAll(fn, list, size, options);
     const cancelAll = () => this.client.cancel(futures.filter((f) => !f.done).map((f) => f.id));
     options.signal?.addEventListener("abort", cancelAll, { once: true });
     let done = 0;

@@ -37,6 +37,8 @@ export interface ControllerOptions {
 interface TaskRec {
   key: number;
   client: Buffer;
+  /** The client's routing id as text, and the task's key among the client's. */
+  clientTask: string;
   /** The client's id of the task. */
   id: number;
   op: string;
@@ -171,18 +173,19 @@ export class Controller {
 
   private async serveClients() {
     for await (const [client, ...received] of this.clients) {
-      for (const frames of unbatch(received)) this.fromClient(client, frames);
+      const hex = client.toString("hex");
+      for (const frames of unbatch(received)) this.fromClient(client, hex, frames);
     }
   }
 
-  private fromClient(client: Buffer, frames: Frames) {
+  private fromClient(client: Buffer, hex: string, frames: Frames) {
     {
       const msg = this.signer.open(frames, true);
       if (!msg) return;
       const h = msg.header;
       try {
-        if (h.t === "submit") this.submit(client, h, msg.body);
-        else if (h.t === "cancel") for (const id of h.i as number[]) this.cancel(client, id);
+        if (h.t === "submit") this.submit(client, hex, h, msg.body);
+        else if (h.t === "cancel") for (const id of h.i as number[]) this.cancel(hex, id);
         else if (h.t === "hello") this.reply(client, { t: "welcome", engines: [...this.byId.keys()] });
         else if (h.t === "status") this.reply(client, { t: "status", r: h.r }, packValue(this.status()));
       } catch (e) {
@@ -191,14 +194,14 @@ export class Controller {
     }
   }
 
-  private submit(client: Buffer, h: Header, body: Frames) {
+  private submit(client: Buffer, hex: string, h: Header, body: Frames) {
     const task: TaskRec = {
-      key: this.nextKey++, client, id: h.i as number, op: String(h.op ?? "call"), fn: h.f, body, digest: h.b,
+      key: this.nextKey++, client, clientTask: `${hex}:${h.i}`, id: h.i as number, op: String(h.op ?? "call"), fn: h.f, body, digest: h.b,
       timeout: typeof h.timeout === "number" ? h.timeout : undefined, retries: Number(h.retries ?? 0), failures: 0, deaths: 0,
       target: typeof h.to === "number" ? h.to : undefined,
     };
     this.tasks.set(task.key, task);
-    this.byClientId.set(`${client.toString("hex")}:${task.id}`, task);
+    this.byClientId.set(task.clientTask, task);
     if (task.target !== undefined) {
       const engine = this.byId.get(task.target);
       if (!engine) return this.fail(task, "EngineDiedError", `engine ${task.target} is not in the cluster (engines: ${[...this.byId.keys()].join(", ") || "none"})`);
@@ -208,8 +211,8 @@ export class Controller {
     this.dispatch();
   }
 
-  private cancel(client: Buffer, id: number) {
-    const task = this.byClientId.get(`${client.toString("hex")}:${id}`);
+  private cancel(hex: string, id: number) {
+    const task = this.byClientId.get(`${hex}:${id}`);
     if (!task) return; // finished already
     task.cancelled = true;
     if (task.engine) this.abort(task.engine, task.key);
@@ -218,7 +221,7 @@ export class Controller {
 
   private forget(task: TaskRec) {
     this.tasks.delete(task.key);
-    this.byClientId.delete(`${task.client.toString("hex")}:${task.id}`);
+    this.byClientId.delete(task.clientTask);
     task.engine?.inflight.delete(task.key);
     clearTimeout(task.timer);
     task.cancelled = true; // if still queued, dispatch skips it

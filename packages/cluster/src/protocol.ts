@@ -121,9 +121,11 @@ export class Signer {
 
   constructor(private readonly key: Buffer, private readonly maxSenders = 100_000) {}
 
+  private len = Buffer.alloc(4);
+
   private mac(frames: readonly Uint8Array[]): Buffer {
     const h = createHmac("sha256", this.key);
-    const len = Buffer.alloc(4);
+    const len = this.len;
     for (const f of frames) {
       len.writeUInt32BE(f.byteLength); // lengths too, so frames cannot be re-cut
       h.update(len);
