@@ -62,43 +62,39 @@ export class Outbox {
 
   private async pump() {
     this.busy = true;
-    while (this.queue.length) {
-      if (this.queue.length === 1) {
-        // The common case when not loaded: one message, as it is.
-        const frames = this.queue.pop()!;
-        try {
-          await this.socket.send(frames);
-        } catch (e) {
-          if (this.socket.closed) { this.queue = []; break; }
-          this.onError(e as Error, frames);
-        }
-        continue;
-      }
-      const waiting = this.queue.splice(0, MAX_BATCH);
-      const groups = new Map<string, Buffer[][]>();
-      for (const m of waiting) {
-        const to = this.routed ? m[0].toString("latin1") : "";
-        let g = groups.get(to);
-        if (!g) groups.set(to, (g = []));
-        g.push(this.routed ? m.slice(1) : m);
-      }
-      for (const [to, messages] of groups) {
-        const head = this.routed ? [Buffer.from(to, "latin1")] : [];
-        const packable = messages.filter(small);
-        const sends = messages.filter((m) => !small(m)).map((m) => [...head, ...m]);
-        if (packable.length === 1) sends.unshift([...head, ...packable[0]]);
-        else if (packable.length) sends.unshift([...head, BATCH, pack(packable)]);
-        for (const frames of sends) {
-          try {
-            await this.socket.send(frames);
-          } catch (e) {
-            if (this.socket.closed) { this.queue = []; this.busy = false; return; }
-            this.onError(e as Error, frames);
-          }
-        }
-      }
+    while (this.queue.length && !this.socket.closed) {
+      // The common case when not loaded: one message, as it is.
+      if (this.queue.length === 1) await this.deliver(this.queue.pop()!);
+      else for (const frames of this.batches(this.queue.splice(0, MAX_BATCH))) await this.deliver(frames);
     }
+    if (this.socket.closed) this.queue = [];
     this.busy = false;
+  }
+
+  /** Messages grouped by destination, the small ones of each packed into one batch. */
+  private *batches(waiting: Buffer[][]): Generator<Buffer[]> {
+    const groups = new Map<string, Buffer[][]>();
+    for (const m of waiting) {
+      const to = this.routed ? m[0].toString("latin1") : "";
+      let g = groups.get(to);
+      if (!g) groups.set(to, (g = []));
+      g.push(this.routed ? m.slice(1) : m);
+    }
+    for (const [to, messages] of groups) {
+      const head = this.routed ? [Buffer.from(to, "latin1")] : [];
+      const packable = messages.filter(small);
+      if (packable.length === 1) yield [...head, ...packable[0]];
+      else if (packable.length) yield [...head, BATCH, pack(packable)];
+      for (const m of messages) if (!small(m)) yield [...head, ...m];
+    }
+  }
+
+  private async deliver(frames: Buffer[]) {
+    try {
+      await this.socket.send(frames);
+    } catch (e) {
+      if (!this.socket.closed) this.onError(e as Error, frames);
+    }
   }
 }
 
