@@ -251,7 +251,7 @@ describe("engines that die", () => {
       process.kill(stopped, "SIGSTOP");
       await until("the hung engine to be dropped", async () => !(await watcher.status()).engines.some((e) => e.pid === stopped), 5);
       const detected = Date.now() - t;
-      expect(detected).toBeLessThan(1500); // heartbeat timeout 0.5 s, plus polling
+      expect(detected).toBeLessThan(2000); // heartbeat timeout 0.5 s, plus polling on a busy machine
       expect(await result).toBe("finished");
     } finally {
       if (stopped) process.kill(stopped, "SIGKILL");
