@@ -1,0 +1,270 @@
+/**
+ * A catalog of DRS files: the files kept by a version policy, their datasets
+ * (ESGF dataset ids, files in time order with gaps, overlaps and duplicates
+ * reported), queries by facet, and intake-esm's ESM collection format
+ * (CSV + JSON) both ways.
+ */
+import type { TimeRange } from "./timerange.ts";
+import { continuity, parseTimeRange } from "./timerange.ts";
+
+export type VersionPolicy = "latest" | "newest-per-file" | "all";
+
+export interface CatalogFile {
+  /** Relative to the catalog's root, with `/`. */
+  path: string;
+  project: "cmip5" | "cmip6";
+  /** The layout that matched. */
+  template: string;
+  facets: Record<string, string>;
+  time?: TimeRange;
+}
+
+export interface Problem {
+  path: string;
+  kind: "layout" | "mismatch" | "time" | "unreadable" | "broken-link" | "not-netcdf" | "version" | "gap" | "overlap" | "duplicate" | "check";
+  message: string;
+  /** error: the file is left out; warning: kept, but something is off. */
+  severity: "error" | "warning";
+}
+
+export interface DrsDataset {
+  /** ESGF dataset id, e.g. cmip5.output1.MOHC.HadGEM2-ES.rcp85.mon.atmos.Amon.r1i1p1 */
+  id: string;
+  version?: string;
+  variables: string[];
+  /** By variable, then time. */
+  files: CatalogFile[];
+}
+
+/** Catalog columns, intake-esm's for CMIP5 and CMIP6's own facet names. */
+export const COLUMNS = {
+  cmip5: ["activity", "product", "institute", "model", "experiment", "frequency", "modeling_realm", "mip_table", "ensemble_member", "version", "variable", "time_range", "path"],
+  cmip6: ["mip_era", "activity_id", "institution_id", "source_id", "experiment_id", "member_id", "table_id", "variable_id", "grid_label", "version", "time_range", "path"],
+};
+const DATASET_FACETS = {
+  cmip5: ["activity", "product", "institute", "model", "experiment", "frequency", "modeling_realm", "mip_table", "ensemble_member"],
+  cmip6: ["mip_era", "activity_id", "institution_id", "source_id", "experiment_id", "member_id", "table_id", "variable_id", "grid_label"],
+};
+const VARIABLE = { cmip5: "variable", cmip6: "variable_id" };
+
+const versionNumber = (v: string | undefined) => (v === "latest" ? Infinity : Number(v?.slice(1) ?? -1));
+
+/** A facet test: a value, a list, `*`/`?` wildcards, or a RegExp. */
+export type Where = Record<string, string | string[] | RegExp>;
+
+function matcher(want: string | string[] | RegExp): (v: string | undefined) => boolean {
+  if (want instanceof RegExp) return (v) => v !== undefined && want.test(v);
+  const list = [want].flat().map((w) => (/[*?]/.test(w) ? new RegExp(`^${w.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`) : w));
+  return (v) => v !== undefined && list.some((w) => (typeof w === "string" ? w === v : w.test(v)));
+}
+
+export class Catalog {
+  private constructor(
+    readonly root: string,
+    /** The files the version policy keeps. */
+    readonly files: CatalogFile[],
+    readonly problems: Problem[],
+    readonly versions: VersionPolicy,
+  ) {}
+
+  /** Applies the version policy to scanned files and checks each dataset's time axis. */
+  static build(root: string, all: CatalogFile[], problems: Problem[], latest: Map<string, string>, policy: VersionPolicy): Catalog {
+    const kept = selectVersions(all, latest, policy, problems);
+    const catalog = new Catalog(root, kept.sort((a, b) => (a.path < b.path ? -1 : 1)), problems, policy);
+    for (const d of catalog.datasets()) checkTime(d, problems);
+    return catalog;
+  }
+
+  /** Datasets: files grouped by ESGF dataset id (and version), in time order per variable. */
+  datasets(): DrsDataset[] {
+    const groups = new Map<string, DrsDataset>();
+    for (const f of this.files) {
+      const facets = DATASET_FACETS[f.project];
+      const id = [f.project === "cmip5" ? "cmip5" : "CMIP6", ...facets.slice(1).map((k) => f.facets[k] ?? "?")].join(".");
+      const key = `${id}|${f.facets.version ?? ""}`;
+      let d = groups.get(key);
+      if (!d) groups.set(key, (d = { id, version: f.facets.version, variables: [], files: [] }));
+      d.files.push(f);
+    }
+    for (const d of groups.values()) {
+      d.files.sort((a, b) => {
+        const va = a.facets[VARIABLE[a.project]], vb = b.facets[VARIABLE[b.project]];
+        return va !== vb ? (va < vb ? -1 : 1) : (a.time?.from ?? "") < (b.time?.from ?? "") ? -1 : (a.time?.from ?? "") > (b.time?.from ?? "") ? 1 : a.path < b.path ? -1 : 1;
+      });
+      d.variables = [...new Set(d.files.map((f) => f.facets[VARIABLE[f.project]]))];
+    }
+    return [...groups.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * Files whose facets pass every test, overlapping `time` ([from, to] labels,
+   * any precision) if given. With `requireAllOn`, only the groups (by the `on`
+   * facets) that have every combination of the `of` values are kept: e.g. the
+   * models that have both tas and pr for both historical and rcp45.
+   */
+  query(where: Where = {}, options: { time?: [string, string]; requireAllOn?: { on: string[]; of: Record<string, string[]> } } = {}): Catalog {
+    const tests = Object.entries(where).map(([facet, want]) => [facet, matcher(want)] as const);
+    let files = this.files.filter((f) => tests.every(([facet, test]) => test(facet === "path" ? f.path : f.facets[facet])));
+    if (options.time) {
+      const [a, b] = options.time;
+      const from = a.padEnd(14, "0"), to = b + "99991231235959".slice(b.length);
+      files = files.filter((f) => !f.time || (f.time.from <= to && f.time.to >= from));
+    }
+    const req = options.requireAllOn;
+    if (req) {
+      const combos = Object.entries(req.of).reduce<string[][]>((acc, [, values]) => acc.flatMap((c) => values.map((v) => [...c, v])), [[]]);
+      const ofFacets = Object.keys(req.of);
+      const groups = new Map<string, CatalogFile[]>();
+      for (const f of files) {
+        const key = req.on.map((k) => f.facets[k]).join("\u0000");
+        groups.set(key, [...(groups.get(key) ?? []), f]);
+      }
+      files = [...groups.values()].filter((g) => combos.every((c) => g.some((f) => ofFacets.every((k, i) => f.facets[k] === c[i])))).flat();
+    }
+    return new Catalog(this.root, files, this.problems, this.versions);
+  }
+
+  /** Distinct values of a facet, sorted. */
+  unique(facet: string): string[] {
+    return [...new Set(this.files.map((f) => f.facets[facet]).filter((v): v is string => v !== undefined))].sort();
+  }
+
+  /** Files per value of a facet. */
+  counts(facet: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const f of this.files) {
+      const v = f.facets[facet];
+      if (v !== undefined) out[v] = (out[v] ?? 0) + 1;
+    }
+    return out;
+  }
+
+  /** The catalog's columns: CMIP5's, CMIP6's, or both (with `project`) for a mixed catalog. */
+  columns(): string[] {
+    const projects = new Set(this.files.map((f) => f.project));
+    if (projects.size === 2) return ["project", ...new Set([...COLUMNS.cmip5, ...COLUMNS.cmip6].filter((c) => c !== "path")), "path"];
+    return COLUMNS[projects.has("cmip6") ? "cmip6" : "cmip5"];
+  }
+
+  /** One row per file, as intake-esm reads it; paths relative to the root. */
+  toCSV(): string {
+    const cols = this.columns();
+    const cell = (v: string | undefined) => (v === undefined ? "" : /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    const rows = this.files.map((f) => cols.map((c) => cell(c === "path" ? f.path : c === "project" ? f.project : f.facets[c])).join(","));
+    return [cols.join(","), ...rows].join("\n") + "\n";
+  }
+
+  /** The ESM collection (esmcat 0.1.0) describing `csvName`, as intake-esm's open_esm_datastore expects. */
+  toESMCollection(csvName: string, id = "meridian-drs"): object {
+    const cmip6 = this.columns().includes("source_id") && !this.columns().includes("model");
+    const cols = this.columns().filter((c) => c !== "path");
+    return {
+      esmcat_version: "0.1.0",
+      id,
+      description: `DRS catalog of ${this.root}, made by meridian (versions: ${this.versions})`,
+      catalog_file: csvName,
+      attributes: cols.map((c) => ({ column_name: c, vocabulary: "" })),
+      assets: { column_name: "path", format: "netcdf" },
+      aggregation_control: {
+        variable_column_name: cmip6 ? "variable_id" : "variable",
+        groupby_attrs: cmip6 ? ["activity_id", "institution_id", "source_id", "experiment_id", "table_id", "grid_label"] : ["institute", "model", "experiment", "frequency", "modeling_realm"],
+        aggregations: [
+          { type: "join_new", attribute_name: cmip6 ? "member_id" : "ensemble_member", options: { coords: "minimal", compat: "override" } },
+          { type: "join_existing", attribute_name: "time_range", options: { dim: "time" } },
+          { type: "union", attribute_name: cmip6 ? "variable_id" : "variable" },
+        ],
+      },
+    };
+  }
+
+  /** A catalog from its CSV (as toCSV writes, or intake-esm's): paths stay as written. */
+  static fromCSV(text: string, root = "."): Catalog {
+    const rows = parseCSV(text);
+    const [head, ...body] = rows;
+    if (!head?.includes("path")) throw new Error("not a catalog: the CSV has no path column");
+    const files = body.filter((r) => r.length > 1 || r[0]).map((r) => {
+      const facets: Record<string, string> = {};
+      head.forEach((c, i) => {
+        if (c !== "path" && c !== "project" && r[i] !== undefined && r[i] !== "") facets[c] = r[i];
+      });
+      const project = (r[head.indexOf("project")] as "cmip5" | "cmip6") || (facets.source_id ? "cmip6" : "cmip5");
+      const f: CatalogFile = { path: r[head.indexOf("path")], project, template: "csv", facets };
+      const t = facets.time_range && parseTimeRange(facets.time_range);
+      if (t) f.time = t;
+      return f;
+    });
+    return new Catalog(root, files, [], "all");
+  }
+}
+
+/** RFC 4180 CSV: quoted cells, doubled quotes, CRLF or LF. */
+export function parseCSV(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [], cell = "", quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') cell += '"', i++;
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") row.push(cell), (cell = "");
+    else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && text[i + 1] === "\n") i++;
+      row.push(cell), rows.push(row), (row = []), (cell = "");
+    } else cell += ch;
+  }
+  if (cell || row.length) row.push(cell), rows.push(row);
+  return rows;
+}
+
+/** The files a version policy keeps (see VersionPolicy); conflicts under `all` are reported. */
+function selectVersions(all: CatalogFile[], latest: Map<string, string>, policy: VersionPolicy, problems: Problem[]): CatalogFile[] {
+  // Where each file's version directory sits: the path above its version level.
+  const above = (f: CatalogFile) => {
+    const parts = f.path.split("/");
+    const at = parts.lastIndexOf(f.facets.version ?? "\u0000");
+    return at < 0 ? undefined : parts.slice(0, at).join("/");
+  };
+  const name = (f: CatalogFile) => f.path.slice(f.path.lastIndexOf("/") + 1);
+  const variable = (f: CatalogFile) => f.facets[VARIABLE[f.project]];
+  const unversioned = all.filter((f) => above(f) === undefined);
+  const versioned = all.filter((f) => above(f) !== undefined);
+  const byKey = (key: (f: CatalogFile) => string) => {
+    const m = new Map<string, CatalogFile[]>();
+    for (const f of versioned) m.set(key(f), [...(m.get(key(f)) ?? []), f]);
+    return m;
+  };
+  if (policy === "all") {
+    for (const group of byKey((f) => `${above(f)}|${name(f)}`).values()) {
+      if (group.length > 1) for (const f of group) problems.push({ path: f.path, kind: "version", message: `the same file is in versions ${group.map((g) => g.facets.version).join(", ")}`, severity: "warning" });
+    }
+    return [...all];
+  }
+  if (policy === "newest-per-file") {
+    const out = [...byKey((f) => `${above(f)}|${name(f)}`).values()].map((g) => g.reduce((a, b) => (versionNumber(b.facets.version) > versionNumber(a.facets.version) ? b : a)));
+    return [...unversioned, ...out];
+  }
+  // latest: per dataset and variable, the version `latest` points to if it has the variable, else the newest that has it.
+  const out: CatalogFile[] = [...unversioned];
+  for (const group of byKey((f) => `${above(f)}|${variable(f)}`).values()) {
+    const linked = latest.get(above(group[0])!);
+    const versions = [...new Set(group.map((f) => f.facets.version!))];
+    const chosen = linked && versions.includes(linked) ? linked : versions.reduce((a, b) => (versionNumber(b) > versionNumber(a) ? b : a));
+    out.push(...group.filter((f) => f.facets.version === chosen));
+  }
+  return out;
+}
+
+/** Gaps, overlaps and duplicate time ranges within each variable of a dataset. */
+function checkTime(d: DrsDataset, problems: Problem[]) {
+  for (let i = 1; i < d.files.length; i++) {
+    const [a, b] = [d.files[i - 1], d.files[i]];
+    if (!a.time || !b.time || a.facets[VARIABLE[a.project]] !== b.facets[VARIABLE[b.project]]) continue;
+    const c = continuity(a.time, b.time);
+    if (c === "contiguous") continue;
+    const message = c === "gap" ? `a gap in ${d.id}: ${a.time.text} is followed by ${b.time.text}`
+      : c === "duplicate" ? `the same time range as ${a.path}` : `overlaps ${a.path} (${a.time.text} and ${b.time.text})`;
+    problems.push({ path: b.path, kind: c, message, severity: "warning" });
+  }
+}
