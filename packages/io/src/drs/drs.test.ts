@@ -1,0 +1,202 @@
+/**
+ * DRS scanning against intake-esm's own expected catalog of its sample tree,
+ * and against generated trees with every layout and planted problems.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { DATASETS } from "../testing.ts";
+import { Catalog, parseCSV, scan, userTemplate } from "./index.ts";
+import { continuity, parseTimeRange } from "./timerange.ts";
+
+const INTAKE = join(DATASETS, "cmip5-drs/intake-esm");
+
+/**
+ * Where intake-esm's sample catalog (sample-catalogs/cmip5-netcdf.csv) is not
+ * what its tree says, and why we follow the tree:
+ * - `activity` is "CMIP5" there (the files' project_id), "cmip5" in the path;
+ * - `institute` is "ncar" in 17 rows whose path names another institute
+ *   (BNU, CMCC, FIO, IPSL, MOHC, NCC, NSF-DOE-NCAR): edited by hand;
+ * - FIO-ESM esmHistorical is under `FIO/fio-esm/` on disk, `FIO/FIO-ESM/` in the CSV;
+ * - HadGEM2-AO rcp85 tasmax is one row there (`*.nc`, 200511-210012) for two files.
+ */
+const DEPARTURES = {
+  activity: (expected: string, ours: string) => expected.toLowerCase() === ours,
+  institute: (expected: string, ours: string, path: string) => expected === ours || (expected === "ncar" && path.includes(`/${ours}/`)),
+  path: (expected: string) => expected.replace("/FIO/FIO-ESM/esmHistorical/", "/FIO/fio-esm/esmHistorical/"),
+};
+
+describe("intake-esm's sample tree", () => {
+  it("gives intake-esm's expected catalog, row for row", async () => {
+    const catalog = await scan(INTAKE, { project: "cmip5" });
+    const [head, ...rows] = parseCSV(readFileSync(join(INTAKE, "sample-catalogs/cmip5-netcdf.csv"), "utf8")).filter((r) => r.length > 1);
+    const byPath = new Map(catalog.files.map((f) => [f.path, f]));
+    let matched = 0;
+    for (const row of rows) {
+      const exp = Object.fromEntries(head.map((c, i) => [c, row[i]]));
+      const path = DEPARTURES.path(exp.path.replace("./tests/sample_data/cmip/", ""));
+      const ours = path.endsWith("*.nc") ? catalog.files.filter((f) => f.path.startsWith(path.slice(0, -4))) : [byPath.get(path)!];
+      expect(ours.every(Boolean), path).toBe(true);
+      expect(ours.length).toBeGreaterThan(0);
+      for (const f of ours) {
+        matched++;
+        for (const col of ["experiment", "frequency", "model", "modeling_realm", "variable", "ensemble_member"]) expect(f.facets[col], `${col} of ${path}`).toBe(exp[col]);
+        expect(DEPARTURES.activity(exp.activity, f.facets.activity), path).toBe(true);
+        expect(DEPARTURES.institute(exp.institute, f.facets.institute, f.path), `institute of ${path}`).toBe(true);
+      }
+      if (ours.length === 1) expect(ours[0].facets.time_range).toBe(exp.time_range);
+      else expect(`${ours[0].time!.start}-${ours.at(-1)!.time!.end}`).toBe(exp.time_range); // the glob row spans its files
+    }
+    // every CMIP5 file of the tree is in the expected catalog, and nothing else
+    expect(matched).toBe(catalog.files.length);
+    // what does not fit is said
+    // (the CMIP6 files are problems too when only CMIP5 layouts are tried)
+    expect(catalog.problems.filter((p) => p.severity === "error" && !p.path.startsWith("CMIP6/")).map((p) => p.path).sort()).toEqual(["cmip5/output1/BNU/BNU-ESM/esmControl/mon/ocnBgchem/cfMon/r1i1p1/files/odd_file.nc", "sample-catalogs/cmip5-netcdf.csv", "sample-catalogs/cmip5-netcdf.json"]);
+    expect(catalog.problems.find((p) => p.path.endsWith("odd_file.nc"))?.message).toMatch(/drslib files\/ store/);
+    expect(catalog.problems.filter((p) => p.kind === "mismatch").map((p) => p.message)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/mip_table is "cfMon" in the path but "Omon" in the name/),
+      expect.stringMatching(/model is "fio-esm" in the path but "FIO-ESM" in the name/),
+    ]));
+  });
+
+  it("writes an ESM collection that reads back the same", async () => {
+    const catalog = await scan(INTAKE, { project: "cmip5" });
+    const again = Catalog.fromCSV(catalog.toCSV());
+    expect(again.files.map((f) => [f.path, f.facets])).toEqual(catalog.files.map((f) => [f.path, f.facets]));
+    const esm = catalog.toESMCollection("cmip5.csv") as any;
+    expect(esm.catalog_file).toBe("cmip5.csv");
+    expect(esm.assets).toEqual({ column_name: "path", format: "netcdf" });
+    expect(esm.aggregation_control.groupby_attrs).toEqual(["institute", "model", "experiment", "frequency", "modeling_realm"]);
+    expect(catalog.toCSV().split("\n")[0]).toBe("activity,product,institute,model,experiment,frequency,modeling_realm,mip_table,ensemble_member,version,variable,time_range,path");
+  });
+
+  it("reads the CMIP6 part with its own facet names", async () => {
+    const catalog = await scan(INTAKE, { project: "cmip6" });
+    expect(catalog.files).toHaveLength(6);
+    const f = catalog.files.find((x) => x.facets.source_id === "MIROC6" && x.facets.experiment_id === "historical")!;
+    expect(f.facets).toMatchObject({ mip_era: "CMIP6", activity_id: "CMIP", institution_id: "MIROC", member_id: "r4i1p1f1", table_id: "Amon", variable_id: "prsn", grid_label: "gn", version: "v20190311", time_range: "195001-201412" });
+    expect(catalog.datasets().map((d) => d.id)).toContain("CMIP6.CMIP.MIROC.MIROC6.historical.r4i1p1f1.Amon.prsn.gn");
+    expect(catalog.toCSV().split("\n")[0]).toBe("mip_era,activity_id,institution_id,source_id,experiment_id,member_id,table_id,variable_id,grid_label,version,time_range,path");
+  });
+});
+
+describe("generated trees", () => {
+  const root = mkdtempSync(join(tmpdir(), "meridian-drs-"));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const file = (rel: string, content = "CDF\u0001") => {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), content);
+  };
+  const link = (target: string, rel: string) => {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    symlinkSync(target, join(root, rel));
+  };
+  const esgf = "cmip5/output1/MOHC/HadGEM2-ES/rcp85/mon/atmos/Amon/r1i1p1";
+  // ESGF layout: two versions, `latest` pointing at the older one (BADC's junk-version case), drslib files/ store
+  file(`${esgf}/v20110101/tas/tas_Amon_HadGEM2-ES_rcp85_r1i1p1_200512-203011.nc`);
+  file(`${esgf}/v1/tas/tas_Amon_HadGEM2-ES_rcp85_r1i1p1_200512-203011.nc`);
+  file(`${esgf}/v1/tas/tas_Amon_HadGEM2-ES_rcp85_r1i1p1_203012-205511.nc`);
+  file(`${esgf}/v1/pr/pr_Amon_HadGEM2-ES_rcp85_r1i1p1_200512-203011.nc`);
+  file(`${esgf}/v20120101/pr/pr_Amon_HadGEM2-ES_rcp85_r1i1p1_200512-203011.nc`); // pr only re-published later
+  link("v1", `${esgf}/latest`);
+  file(`${esgf}/files/tas_1/tas_Amon_HadGEM2-ES_rcp85_r1i1p1_200512-203011.nc`);
+  // a gap, an overlap and a duplicate (.nc4 copy) in one dataset
+  const mpi = "cmip5/output1/MPI-M/MPI-ESM-LR/historical/mon/atmos/Amon/r1i1p1/v20120315";
+  file(`${mpi}/tas/tas_Amon_MPI-ESM-LR_historical_r1i1p1_185001-189912.nc`);
+  file(`${mpi}/tas/tas_Amon_MPI-ESM-LR_historical_r1i1p1_190101-194912.nc`); // gap: 1900 missing
+  file(`${mpi}/tas/tas_Amon_MPI-ESM-LR_historical_r1i1p1_194501-200512.nc`); // overlap
+  file(`${mpi}/tas/tas_Amon_MPI-ESM-LR_historical_r1i1p1_194501-200512.nc4`); // duplicate
+  file(`${mpi}/pr/pr_day_MPI-ESM-LR_historical_r1i1p1_18500101-18501231.nc`); // day table, in a monthly dataset: fine for the name
+  // daily files contiguous across a 360-day year end, and an fx file
+  file("cmip5/output1/MOHC/HadGEM2-ES/historical/day/atmos/day/r1i1p1/v1/tas/tas_day_HadGEM2-ES_historical_r1i1p1_18591201-18691130.nc");
+  file("cmip5/output1/MOHC/HadGEM2-ES/historical/day/atmos/day/r1i1p1/v1/tas/tas_day_HadGEM2-ES_historical_r1i1p1_18691201-18791130.nc");
+  file("cmip5/output1/MOHC/HadGEM2-ES/historical/fx/atmos/fx/r0i0p0/v1/areacella/areacella_fx_HadGEM2-ES_historical_r0i0p0.nc");
+  // older layouts
+  file("old/cmip5/output/CCCma/CanESM2/rcp45/mon/atmos/v1/pr/r2i1p1/pr_Amon_CanESM2_rcp45_r2i1p1_200601-210012.nc");
+  file("cmor/IPSL/IPSL-CM5A-LR/rcp45/mon/atmos/tas/r1i1p1/tas_Amon_IPSL-CM5A-LR_rcp45_r1i1p1_200601-230012.nc");
+  // CMIP6, with a DCPP member
+  file("CMIP6/DCPP/MOHC/HadGEM3-GC31-MM/dcppA-hindcast/s1960-r2i1p1f2/Amon/tas/gn/v20200101/tas_Amon_HadGEM3-GC31-MM_dcppA-hindcast_s1960-r2i1p1f2_gn_196011-197012.nc");
+  // planted problems
+  file(`${esgf.replace("/mon/", "/monthly/")}/v1/tas/tas_Amon_HadGEM2-ES_rcp85_r1i1p1_200512-203011.nc`); // unknown frequency
+  file(`${esgf}/v1/tas/tas-Amon-HadGEM2-ES.nc`); // bad filename
+  file(`${esgf}/v1/tas/notes.txt`, "hello"); // not NetCDF
+  link("nowhere.nc", `${esgf}/v1/tas/tas_Amon_HadGEM2-ES_rcp85_r1i1p1_205512-208011.nc`); // broken link
+  file(`${esgf}/v1/tas/tas_Amon_HadGEM2-ES_rcp85_r1i1p1_2005-2030.nc`); // precision does not fit mon
+
+  it("reads every layout, and follows `latest` per variable", async () => {
+    const c = await scan(root);
+    const paths = c.files.map((f) => f.path);
+    // tas: latest -> v1 (not the lexically newer v20110101); pr: v1 has it too, latest wins
+    expect(paths.filter((p) => p.startsWith(esgf) && p.includes("/tas/"))).toEqual([`${esgf}/v1/tas/tas_Amon_HadGEM2-ES_rcp85_r1i1p1_2005-2030.nc`, `${esgf}/v1/tas/tas_Amon_HadGEM2-ES_rcp85_r1i1p1_200512-203011.nc`, `${esgf}/v1/tas/tas_Amon_HadGEM2-ES_rcp85_r1i1p1_203012-205511.nc`]);
+    expect(paths.filter((p) => p.startsWith(esgf) && p.includes("/pr/"))).toEqual([`${esgf}/v1/pr/pr_Amon_HadGEM2-ES_rcp85_r1i1p1_200512-203011.nc`]);
+    expect(paths.some((p) => p.includes("/files/"))).toBe(false);
+    const t = (p: string) => c.files.find((f) => f.path.startsWith(p))!.template;
+    expect(t("old/")).toBe("cmip5-old");
+    expect(t("cmor/")).toBe("cmip5-cmor");
+    expect(t("CMIP6/")).toBe("cmip6");
+    const fx = c.files.find((f) => f.facets.variable === "areacella")!;
+    expect(fx.facets).toMatchObject({ frequency: "fx", ensemble_member: "r0i0p0" });
+    expect(fx.time).toBeUndefined();
+    expect(c.files.find((f) => f.path.startsWith("CMIP6/"))!.facets.member_id).toBe("s1960-r2i1p1f2");
+    expect(c.datasets().map((d) => d.id)).toContain("cmip5.output1.MOHC.HadGEM2-ES.rcp85.mon.atmos.Amon.r1i1p1");
+  });
+
+  it("lists every problem with its reason, and goes on", async () => {
+    const c = await scan(root);
+    const at = (fragment: string) => c.problems.filter((p) => p.path.includes(fragment)).map((p) => `${p.kind}: ${p.message}`);
+    expect(at("/monthly/")).toEqual([expect.stringMatching(/^layout: its directories fit no known layout/)]);
+    expect(at("tas-Amon-HadGEM2-ES.nc")).toEqual([expect.stringMatching(/^layout: its name fits no known DRS filename/)]);
+    expect(at("notes.txt")).toEqual(["not-netcdf: not a NetCDF file (.nc)"]);
+    expect(at("205512-208011")).toEqual([expect.stringMatching(/^broken-link: a link to nowhere\.nc, which does not exist/)]);
+    expect(at("_2005-2030.nc")).toEqual([expect.stringMatching(/^time: time range 2005-2030 has 4 digits; frequency mon implies 6/)]);
+    expect(at("190101-194912")).toEqual([expect.stringMatching(/^gap: .*185001-189912 is followed by 190101-194912/)]);
+    expect(at("194501-200512.nc4")).toEqual([expect.stringMatching(/^duplicate: the same time range as/)]);
+    expect(at("194501-200512.nc").filter((m) => m.startsWith("overlap"))).toEqual([expect.stringMatching(/^overlap: overlaps .*190101-194912\.nc \(190101-194912 and 194501-200512\)/)]);
+    // daily files across a 360-day year end are contiguous
+    expect(at("18691201-18791130")).toEqual([]);
+  });
+
+  it("version policies: newest per file, and all with conflicts", async () => {
+    const newest = await scan(root, { versions: "newest-per-file" });
+    expect(newest.files.filter((f) => f.path.startsWith(esgf) && f.path.endsWith("tas_Amon_HadGEM2-ES_rcp85_r1i1p1_200512-203011.nc")).map((f) => f.facets.version)).toEqual(["v20110101"]);
+    const all = await scan(root, { versions: "all" });
+    expect(all.files.filter((f) => f.path.startsWith(esgf) && f.facets.variable === "pr")).toHaveLength(2);
+    expect(all.problems.filter((p) => p.kind === "version").map((p) => p.message)).toContain("the same file is in versions v1, v20120101");
+  });
+
+  it("takes user templates in ESMValCore's style", async () => {
+    file("ethz/rcp45/Amon/tas/CanESM2/r1i1p1/tas_Amon_CanESM2_rcp45_r1i1p1_200601-210012.nc");
+    const c = await scan(join(root, "ethz"), { templates: [userTemplate("{exp}/{mip}/{short_name}/{dataset}/{ensemble}", "{short_name}_{mip}_{dataset}_{exp}_{ensemble}*.nc")] });
+    expect(c.files).toHaveLength(1);
+    expect(c.files[0].facets).toMatchObject({ experiment: "rcp45", mip_table: "Amon", variable: "tas", model: "CanESM2", ensemble_member: "r1i1p1", frequency: "mon", modeling_realm: "atmos" });
+  });
+
+  it("queries: values, lists, wildcards, regular expressions, time, models with everything", async () => {
+    const c = await scan(root);
+    expect(c.query({ model: "HadGEM2-ES", variable: "tas" }).files.every((f) => f.facets.model === "HadGEM2-ES" && f.facets.variable === "tas")).toBe(true);
+    expect(c.query({ experiment: "rcp*" }).unique("experiment")).toEqual(["rcp45", "rcp85"]);
+    expect(c.query({ variable: ["tas", "pr"], model: /^MPI/ }).unique("variable")).toEqual(["pr", "tas"]);
+    expect(c.query({ model: "MPI-ESM-LR", variable: "tas" }, { time: ["1900", "1900"] }).files).toEqual([]); // the gap
+    expect(c.query({ model: "MPI-ESM-LR", variable: "tas" }, { time: ["1930", "1950"] }).files.map((f) => f.facets.time_range).sort()).toEqual(["190101-194912", "194501-200512", "194501-200512"]);
+    // models that have both tas and pr
+    expect(c.query({ frequency: "mon" }, { requireAllOn: { on: ["model"], of: { variable: ["tas", "pr"] } } }).unique("model")).toEqual(["HadGEM2-ES", "MPI-ESM-LR"]);
+    expect(c.counts("model")["IPSL-CM5A-LR"]).toBe(1);
+  });
+});
+
+describe("time ranges", () => {
+  it("parse at any precision, and say how two follow each other", () => {
+    expect(parseTimeRange("185001-200512")).toMatchObject({ start: "185001", end: "200512", from: "18500101000000", to: "20051231235959", clim: false });
+    expect(parseTimeRange("197901-200012-clim")?.clim).toBe(true);
+    expect(parseTimeRange("1850-200512")).toBeUndefined();
+    expect(parseTimeRange("2005-1850")).toBeUndefined();
+    const r = (t: string) => parseTimeRange(t)!;
+    expect(continuity(r("1850-1899"), r("1900-1949"))).toBe("contiguous");
+    expect(continuity(r("185001-189912"), r("190002-194912"))).toBe("gap");
+    expect(continuity(r("18500101-18501230"), r("18510101-18511230"))).toBe("contiguous"); // 360-day year
+    expect(continuity(r("18500101-18501231"), r("18510101-18511231"))).toBe("contiguous");
+    expect(continuity(r("18500101-18500228"), r("18500301-18501231"))).toBe("contiguous"); // no-leap February
+    expect(continuity(r("18500101-18500227"), r("18500301-18501231"))).toBe("gap");
+  });
+});
