@@ -72,6 +72,7 @@ export class Catalog {
     const kept = selectVersions(all, latest, policy, problems);
     const catalog = new Catalog(root, kept.sort((a, b) => (a.path < b.path ? -1 : 1)), problems, policy);
     for (const d of catalog.datasets()) checkTime(d, problems);
+    problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0)); // the same order whatever the scan's
     return catalog;
   }
 
@@ -237,7 +238,7 @@ function selectVersions(all: CatalogFile[], latest: Map<string, string>, policy:
   };
   if (policy === "all") {
     for (const group of byKey((f) => `${above(f)}|${name(f)}`).values()) {
-      if (group.length > 1) for (const f of group) problems.push({ path: f.path, kind: "version", message: `the same file is in versions ${group.map((g) => g.facets.version).join(", ")}`, severity: "warning" });
+      if (group.length > 1) for (const f of group) problems.push({ path: f.path, kind: "version", message: `the same file is in versions ${group.map((g) => g.facets.version!).sort((a, b) => versionNumber(a) - versionNumber(b)).join(", ")}`, severity: "warning" });
     }
     return [...all];
   }
