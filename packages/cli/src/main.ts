@@ -3,6 +3,7 @@ import { MeridianError } from "@meridian/io";
 import { ClusterError } from "@meridian/cluster";
 import { clusterStart, clusterStatus, clusterStop, controller, engine } from "./commands/cluster.ts";
 import { demo } from "./commands/demo.ts";
+import { drsProblems, drsQuery, drsScan } from "./commands/drs.ts";
 import { info } from "./commands/info.ts";
 import { read } from "./commands/read.ts";
 
@@ -64,6 +65,32 @@ cluster.command("status")
   .option("--profile <name>", "profile", "default")
   .option("--json", "as JSON")
   .action(clusterStatus);
+
+const drs = program.command("drs").description("catalogs of CMIP5/CMIP6 trees in the Data Reference Syntax");
+const scanOptions = (c: Command) => c
+  .option("--project <p>", "layouts to try: cmip5, cmip6 or auto", "auto")
+  .option("--template <dir|file>", 'your own layout, ESMValCore style: "{institute}/{dataset}/{exp}|{short_name}_{mip}_{dataset}_{exp}_{ensemble}*.nc"')
+  .option("--versions <policy>", "latest (follow latest links, else newest per dataset), newest-per-file, or all", "latest")
+  .option("--check", "open each file's header and compare its global attributes with the path");
+scanOptions(drs.command("scan")
+  .description("scan a tree: files, datasets, versions, problems; --out writes an intake-esm ESM collection (.csv + .json)")
+  .argument("<root>")
+  .option("--out <catalog>", "write catalog.csv and catalog.json"))
+  .action(drsScan);
+scanOptions(drs.command("query")
+  .description("files of a catalog or tree that match, as CSV (or --json)")
+  .argument("<catalog-or-root>")
+  .option("--where <tests>", "facet=value pairs: lists a|b, wildcards rcp*, regular expressions /^MPI/, e.g. model=HadGEM2-ES,variable=tas|pr")
+  .option("--time <from-to>", "files overlapping these dates, e.g. 1850-1900")
+  .option("--require-all-on <facets>", "keep only groups (e.g. model) that have every value of --of")
+  .option("--of <facets>", "facets whose --where values must all be present in each group (e.g. variable)")
+  .option("--json", "as JSON"))
+  .action(drsQuery);
+scanOptions(drs.command("problems")
+  .description("what in a tree does not fit: unknown facets, bad names, broken links, version conflicts, gaps, overlaps")
+  .argument("<root>")
+  .option("--json", "as JSON"))
+  .action(drsProblems);
 
 try {
   await program.parseAsync();

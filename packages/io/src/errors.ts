@@ -94,3 +94,8 @@ function editDistance(a: string, b: string): number {
   }
   return prev[b.length];
 }
+
+/** A DRS tree or catalog that cannot be scanned or read, or a query that does not parse. */
+export class DrsError extends MeridianError {
+  override name = "DrsError";
+}

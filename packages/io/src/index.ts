@@ -11,3 +11,4 @@ export { type DType, type NumericDType, type NumericArray, type ArrayData, itemS
 export { FileSource, MemorySource, setMaxOpenFiles, openFileCount, type ByteSource } from "./source.ts";
 export { setHdf5Threads, setHdf5Timeout } from "./formats/hdf5/index.ts";
 export * from "./errors.ts";
+export * as drs from "./drs/index.ts";

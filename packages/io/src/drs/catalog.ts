@@ -4,6 +4,7 @@
  * reported), queries by facet, and intake-esm's ESM collection format
  * (CSV + JSON) both ways.
  */
+import { DrsError } from "../errors.ts";
 import type { TimeRange } from "./timerange.ts";
 import { continuity, parseTimeRange } from "./timerange.ts";
 
@@ -182,7 +183,7 @@ export class Catalog {
   static fromCSV(text: string, root = "."): Catalog {
     const rows = parseCSV(text);
     const [head, ...body] = rows;
-    if (!head?.includes("path")) throw new Error("not a catalog: the CSV has no path column");
+    if (!head?.includes("path")) throw new DrsError("not a catalog: the CSV has no path column");
     const files = body.filter((r) => r.length > 1 || r[0]).map((r) => {
       const facets: Record<string, string> = {};
       head.forEach((c, i) => {

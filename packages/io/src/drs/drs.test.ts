@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DATASETS } from "../testing.ts";
-import { Catalog, parseCSV, scan, userTemplate } from "./index.ts";
+import { Catalog, checkFiles, parseCSV, scan, userTemplate } from "./index.ts";
 import { continuity, parseTimeRange } from "./timerange.ts";
 
 const INTAKE = join(DATASETS, "cmip5-drs/intake-esm");
@@ -69,6 +69,13 @@ describe("intake-esm's sample tree", () => {
     expect(esm.assets).toEqual({ column_name: "path", format: "netcdf" });
     expect(esm.aggregation_control.groupby_attrs).toEqual(["institute", "model", "experiment", "frequency", "modeling_realm"]);
     expect(catalog.toCSV().split("\n")[0]).toBe("activity,product,institute,model,experiment,frequency,modeling_realm,mip_table,ensemble_member,version,variable,time_range,path");
+  });
+
+  it("--check: every file's header agrees with its path (CMOR's product \"output\" stands for output1)", async () => {
+    const catalog = await scan(INTAKE);
+    const found = await checkFiles(catalog);
+    expect(found).toEqual([]);
+    expect(catalog.files.length).toBe(39);
   });
 
   it("reads the CMIP6 part with its own facet names", async () => {
@@ -155,6 +162,14 @@ describe("generated trees", () => {
     expect(at("194501-200512.nc").filter((m) => m.startsWith("overlap"))).toEqual([expect.stringMatching(/^overlap: overlaps .*190101-194912\.nc \(190101-194912 and 194501-200512\)/)]);
     // daily files across a 360-day year end are contiguous
     expect(at("18691201-18791130")).toEqual([]);
+  });
+
+  it("--check reports files that do not open, with the reader's reason", async () => {
+    const c = await scan(root);
+    const found = await checkFiles(c);
+    expect(found.length).toBe(c.files.length);
+    expect(found[0]).toMatchObject({ kind: "check", severity: "error" });
+    expect(found[0].message).toMatch(/^cannot be opened: .*(truncated|expected)/);
   });
 
   it("version policies: newest per file, and all with conflicts", async () => {

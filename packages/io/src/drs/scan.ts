@@ -7,6 +7,7 @@
  */
 import { lstat, opendir, readlink, stat } from "node:fs/promises";
 import { basename, join, relative, resolve, sep } from "node:path";
+import { DrsError } from "../errors.ts";
 import { Catalog, type CatalogFile, type Problem, type VersionPolicy } from "./catalog.ts";
 import { compile, match, TEMPLATES, type DrsTemplate } from "./templates.ts";
 import { parseTimeRange } from "./timerange.ts";
@@ -30,9 +31,9 @@ const NETCDF = /\.nc4?$/;
 export async function scan(rootPath: string, options: ScanOptions = {}): Promise<Catalog> {
   const root = resolve(rootPath);
   const rootStat = await stat(root).catch((e: NodeJS.ErrnoException) => {
-    throw Object.assign(new Error(`cannot scan ${root}: ${e.code === "ENOENT" ? "no such directory" : e.code ?? e.message}`), { code: e.code });
+    throw new DrsError(`cannot scan: ${e.code === "ENOENT" ? "no such directory" : e.code ?? e.message}`, root);
   });
-  if (!rootStat.isDirectory()) throw new Error(`cannot scan ${root}: not a directory`);
+  if (!rootStat.isDirectory()) throw new DrsError("cannot scan: not a directory", root);
   const project = options.project ?? "auto";
   const compiled = [...(options.templates ?? []), ...TEMPLATES.filter((t) => project === "auto" || t.project === project)].map(compile);
   const files: CatalogFile[] = [];
