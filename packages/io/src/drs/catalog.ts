@@ -119,7 +119,9 @@ export class Catalog {
       const groups = new Map<string, CatalogFile[]>();
       for (const f of files) {
         const key = req.on.map((k) => f.facets[k]).join("\u0000");
-        groups.set(key, [...(groups.get(key) ?? []), f]);
+        const g = groups.get(key);
+        if (g) g.push(f);
+        else groups.set(key, [f]);
       }
       files = [...groups.values()].filter((g) => combos.every((c) => g.some((f) => ofFacets.every((k, i) => f.facets[k] === c[i])))).flat();
     }
@@ -230,27 +232,33 @@ function selectVersions(all: CatalogFile[], latest: Map<string, string>, policy:
   };
   const name = (f: CatalogFile) => f.path.slice(f.path.lastIndexOf("/") + 1);
   const variable = (f: CatalogFile) => f.facets[VARIABLE[f.project]];
-  const unversioned = all.filter((f) => above(f) === undefined);
-  const versioned = all.filter((f) => above(f) !== undefined);
+  const dirOf = new Map(all.map((f) => [f, above(f)]));
+  const unversioned = all.filter((f) => dirOf.get(f) === undefined);
+  const versioned = all.filter((f) => dirOf.get(f) !== undefined);
   const byKey = (key: (f: CatalogFile) => string) => {
     const m = new Map<string, CatalogFile[]>();
-    for (const f of versioned) m.set(key(f), [...(m.get(key(f)) ?? []), f]);
+    for (const f of versioned) {
+      const k = key(f);
+      const g = m.get(k);
+      if (g) g.push(f);
+      else m.set(k, [f]);
+    }
     return m;
   };
   if (policy === "all") {
-    for (const group of byKey((f) => `${above(f)}|${name(f)}`).values()) {
+    for (const group of byKey((f) => `${dirOf.get(f)}|${name(f)}`).values()) {
       if (group.length > 1) for (const f of group) problems.push({ path: f.path, kind: "version", message: `the same file is in versions ${group.map((g) => g.facets.version!).sort((a, b) => versionNumber(a) - versionNumber(b)).join(", ")}`, severity: "warning" });
     }
     return [...all];
   }
   if (policy === "newest-per-file") {
-    const out = [...byKey((f) => `${above(f)}|${name(f)}`).values()].map((g) => g.reduce((a, b) => (versionNumber(b.facets.version) > versionNumber(a.facets.version) ? b : a)));
+    const out = [...byKey((f) => `${dirOf.get(f)}|${name(f)}`).values()].map((g) => g.reduce((a, b) => (versionNumber(b.facets.version) > versionNumber(a.facets.version) ? b : a)));
     return [...unversioned, ...out];
   }
   // latest: per dataset and variable, the version `latest` points to if it has the variable, else the newest that has it.
   const out: CatalogFile[] = [...unversioned];
-  for (const group of byKey((f) => `${above(f)}|${variable(f)}`).values()) {
-    const linked = latest.get(above(group[0])!);
+  for (const group of byKey((f) => `${dirOf.get(f)}|${variable(f)}`).values()) {
+    const linked = latest.get(dirOf.get(group[0])!);
     const versions = [...new Set(group.map((f) => f.facets.version!))];
     const chosen = linked && versions.includes(linked) ? linked : versions.reduce((a, b) => (versionNumber(b) > versionNumber(a) ? b : a));
     out.push(...group.filter((f) => f.facets.version === chosen));

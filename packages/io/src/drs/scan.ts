@@ -5,11 +5,11 @@
  * recorded, not followed (their files are reached through the real version);
  * drslib's `files/` store is skipped (its files are reached through `vN/`).
  */
-import { lstat, opendir, readlink, stat } from "node:fs/promises";
-import { basename, join, relative, resolve, sep } from "node:path";
+import { lstat, readdir, readlink, stat } from "node:fs/promises";
+import { basename, resolve } from "node:path";
 import { DrsError } from "../errors.ts";
 import { Catalog, type CatalogFile, type Problem, type VersionPolicy } from "./catalog.ts";
-import { compile, match, TEMPLATES, type DrsTemplate } from "./templates.ts";
+import { compile, matchDir, matchName, TEMPLATES, type DrsTemplate } from "./templates.ts";
 import { parseTimeRange } from "./timerange.ts";
 import { CMIP5_TABLES, timePrecision } from "./vocab.ts";
 
@@ -40,96 +40,102 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
   const problems: Problem[] = [];
   /** Per directory holding versions: where its `latest` points. */
   const latest = new Map<string, string>();
-  const seen = new Set<string>(); // real paths of directories, against link cycles
+  const seen = new Set<string>(); // real directories, against link cycles
   let dirs = 0;
-  const rel = (p: string) => relative(root, p).split(sep).join("/");
   const problem = (path: string, kind: Problem["kind"], message: string, severity: Problem["severity"] = "error") =>
-    problems.push({ path: rel(path), kind, message, severity });
+    problems.push({ path, kind, message, severity });
 
-  const classify = (path: string) => {
-    const parts = rel(path).split("/");
-    const name = parts.pop()!;
-    let found;
-    for (const c of compiled) if ((found = match(c, parts, name))) break;
-    if (!found) {
-      const why = compiled.some((c) => c.file.test(name)) ? "its directories fit no known layout" : "its name fits no known DRS filename";
-      return problem(path, "layout", `${why} (tried ${compiled.map((c) => c.template.name).join(", ")})`);
-    }
-    const f = found.facets;
-    for (const [facet, inPath, inName] of found.mismatches) problem(path, "mismatch", `${facet} is "${inPath}" in the path but "${inName}" in the name; the name's is used`, "warning");
-    // What a MIP table implies, where the layout has no level for it.
-    if (found.project === "cmip5" && f.mip_table) {
-      const t = CMIP5_TABLES[f.mip_table];
-      f.frequency ??= t.frequency;
-      if (t.realm) f.modeling_realm ??= t.realm;
-    }
-    const entry: CatalogFile = { path: rel(path), project: found.project, template: found.template, facets: f };
-    if (f.time_range) {
-      const range = parseTimeRange(f.time_range);
-      const precision = timePrecision(f.frequency ?? "");
-      if (!range) problem(path, "time", `time range ${f.time_range} is not two dates of one precision, in order`);
-      else {
-        entry.time = range;
-        if (precision && !precision.includes(range.start.length)) problem(path, "time", `time range ${f.time_range} has ${range.start.length} digits; frequency ${f.frequency} implies ${precision.join(" or ")}`, "warning");
+  /** The files of one directory: its levels matched once per layout, then each name. */
+  const classify = (relDir: string, names: string[]) => {
+    if (!names.length) return;
+    const parts = relDir ? relDir.split("/") : [];
+    const fits = compiled.map((c) => matchDir(c, parts));
+    for (const name of names) {
+      const path = relDir ? `${relDir}/${name}` : name;
+      let found;
+      for (let k = 0; k < compiled.length && !found; k++) if (fits[k]) found = matchName(compiled[k], fits[k]!, name);
+      if (!found) {
+        const why = compiled.some((c) => c.file.test(name)) ? "its directories fit no known layout" : "its name fits no known DRS filename";
+        problem(path, "layout", `${why} (tried ${compiled.map((c) => c.template.name).join(", ")})`);
+        continue;
       }
+      const f = found.facets;
+      for (const [facet, inPath, inName] of found.mismatches) problem(path, "mismatch", `${facet} is "${inPath}" in the path but "${inName}" in the name; the name's is used`, "warning");
+      // What a MIP table implies, where the layout has no level for it.
+      if (found.project === "cmip5" && f.mip_table) {
+        const t = CMIP5_TABLES[f.mip_table];
+        f.frequency ??= t.frequency;
+        if (t.realm) f.modeling_realm ??= t.realm;
+      }
+      const entry: CatalogFile = { path, project: found.project, template: found.template, facets: f };
+      if (f.time_range) {
+        const range = parseTimeRange(f.time_range);
+        const precision = timePrecision(f.frequency ?? "");
+        if (!range) problem(path, "time", `time range ${f.time_range} is not two dates of one precision, in order`);
+        else {
+          entry.time = range;
+          if (precision && !precision.includes(range.start.length)) problem(path, "time", `time range ${f.time_range} has ${range.start.length} digits; frequency ${f.frequency} implies ${precision.join(" or ")}`, "warning");
+        }
+      }
+      files.push(entry);
     }
-    files.push(entry);
   };
 
-  const visit = async (dir: string): Promise<string[]> => {
-    const subdirs: string[] = [];
-    let handle;
+  /** Reads a directory (`rel` to the root): its NetCDF files classified, its subdirectories returned. */
+  const visit = async (dir: string, rel: string): Promise<[string, string][]> => {
+    const subdirs: [string, string][] = [];
+    let entries;
     try {
-      handle = await opendir(dir);
+      entries = await readdir(dir, { withFileTypes: true });
     } catch (e) {
-      problem(dir, "unreadable", `cannot read the directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      problem(rel, "unreadable", `cannot read the directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       return subdirs;
     }
     dirs++;
-    const storeDir = basename(dir) === "files";
-    for await (const d of handle) {
-      const path = join(dir, d.name);
+    const storeDir = rel.endsWith("/files") || rel === "files";
+    const names: string[] = [];
+    const at = (name: string) => (rel ? `${rel}/${name}` : name);
+    for (const d of entries) {
+      const path = `${dir}/${d.name}`;
       if (d.isSymbolicLink()) {
         const target = await stat(path).catch(() => undefined);
         if (!target) {
-          problem(path, "broken-link", `a link to ${await readlink(path).catch(() => "?")}, which does not exist`);
+          problem(at(d.name), "broken-link", `a link to ${await readlink(path).catch(() => "?")}, which does not exist`);
           continue;
         }
         if (target.isDirectory()) {
-          if (d.name === "latest") latest.set(rel(dir), basename(await readlink(path)));
-          else subdirs.push(path);
+          if (d.name === "latest") latest.set(rel, basename(await readlink(path)));
+          else subdirs.push([path, at(d.name)]);
           continue;
         }
-        if (NETCDF.test(d.name)) classify(path);
-        else problem(path, "not-netcdf", "not a NetCDF file (.nc)");
+        if (NETCDF.test(d.name)) names.push(d.name);
+        else problem(at(d.name), "not-netcdf", "not a NetCDF file (.nc)");
       } else if (d.isDirectory()) {
-        if (d.name === "latest") latest.set(rel(dir), "latest"); // a real directory named latest: a version of its own
+        if (d.name === "latest") latest.set(rel, "latest"); // a real directory named latest: a version of its own
         if (storeDir && /_\d+$/.test(d.name)) continue; // drslib's files/<variable>_<N>: reached through vN/
-        subdirs.push(path);
+        subdirs.push([path, at(d.name)]);
       } else if (d.isFile()) {
-        if (!NETCDF.test(d.name)) problem(path, "not-netcdf", "not a NetCDF file (.nc)");
-        else if (storeDir) problem(path, "layout", "a file directly in a drslib files/ store (expected files/<variable>_<N>/)");
-        else classify(path);
+        if (!NETCDF.test(d.name)) problem(at(d.name), "not-netcdf", "not a NetCDF file (.nc)");
+        else if (storeDir) problem(at(d.name), "layout", "a file directly in a drslib files/ store (expected files/<variable>_<N>/)");
+        else names.push(d.name);
       }
     }
+    classify(rel, names);
     return subdirs;
   };
 
   // Breadth-first, `concurrency` directories at once.
   const limit = options.concurrency ?? 32;
-  let queue = [root];
+  let queue: [string, string][] = [[root, ""]];
   while (queue.length) {
     options.signal?.throwIfAborted();
-    const next: string[] = [];
+    const next: [string, string][] = [];
     for (let i = 0; i < queue.length; i += limit) {
-      const batch = queue.slice(i, i + limit);
-      const found = await Promise.all(batch.map(async (d) => {
-        const real = await realKey(d);
-        if (seen.has(real)) return [];
-        seen.add(real);
-        return visit(d);
+      const found = await Promise.all(queue.slice(i, i + limit).map(async ([d, rel]) => {
+        if (rel && !(await firstVisit(d, seen))) return [];
+        return visit(d, rel);
       }));
-      for (const f of found) next.push(...f);
+      for (const f of found) for (const x of f) next.push(x);
       options.onProgress?.(dirs, files.length);
     }
     queue = next;
@@ -137,9 +143,13 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
   return Catalog.build(root, files, problems, latest, options.versions ?? "latest");
 }
 
-async function realKey(dir: string): Promise<string> {
+/** True the first time a directory reached through a link is seen (plain directories cannot repeat in a tree walk). */
+async function firstVisit(dir: string, seen: Set<string>): Promise<boolean> {
   const s = await lstat(dir).catch(() => undefined);
-  if (!s?.isSymbolicLink()) return `${s?.dev}:${s?.ino}`;
+  if (!s?.isSymbolicLink()) return true;
   const t = await stat(dir).catch(() => undefined);
-  return `${t?.dev}:${t?.ino}`;
+  const key = `${t?.dev}:${t?.ino}`;
+  if (seen.has(key)) return false;
+  seen.add(key);
+  return true;
 }

@@ -96,35 +96,47 @@ export interface Match {
   mismatches: [string, string, string][];
 }
 
-/**
- * Matches a file (its directory levels, then its name) against a template:
- * undefined unless every level and the name check out. Facets given twice
- * (path and name) take the name's value when they differ, and say so.
- */
-export function match(c: Compiled, dirs: string[], name: string): Match | undefined {
+/** The facets a template's directory levels give, or undefined when a level does not fit. Shared by a directory's files. */
+export function matchDir(c: Compiled, dirs: string[]): Record<string, string> | undefined {
   if (dirs.length < c.levels.length) return undefined;
-  const tail = dirs.slice(dirs.length - c.levels.length);
+  const offset = dirs.length - c.levels.length;
   const fromPath: Record<string, string> = {};
-  for (const [k, level] of c.levels.entries()) {
-    const m = /^\{(\w+)\}$/.exec(level);
-    if (!m) {
-      if (tail[k] !== level) return undefined;
+  for (let k = 0; k < c.levels.length; k++) {
+    const level = c.levels[k], value = dirs[offset + k];
+    if (level[0] !== "{") {
+      if (value !== level) return undefined;
       continue;
     }
-    if (!check(m[1], tail[k])) return undefined;
-    if (fromPath[m[1]] !== undefined && fromPath[m[1]] !== tail[k]) return undefined; // a facet twice in the path
-    fromPath[m[1]] = tail[k];
+    const facet = level.slice(1, -1);
+    if (!check(facet, value)) return undefined;
+    if (fromPath[facet] !== undefined && fromPath[facet] !== value) return undefined; // a facet twice in the path
+    fromPath[facet] = value;
   }
+  return fromPath;
+}
+
+/**
+ * Matches a file's name against a template whose directory levels matched
+ * (`fromPath`): undefined unless the name checks out. Facets given twice (path
+ * and name) take the name's value when they differ, and say so.
+ */
+export function matchName(c: Compiled, fromPath: Record<string, string>, name: string): Match | undefined {
   const f = c.file.exec(name);
   if (!f) return undefined;
-  const fromName: Record<string, string> = {};
-  c.fileFacets.forEach((facet, i) => {
-    if (f[i + 1] !== undefined) fromName[facet] = f[i + 1];
-  });
-  for (const [facet, v] of Object.entries(fromName)) if (!check(facet, v)) return undefined;
+  const facets = { ...fromPath };
   const mismatches: [string, string, string][] = [];
-  for (const [facet, v] of Object.entries(fromName)) {
+  for (let i = 0; i < c.fileFacets.length; i++) {
+    const facet = c.fileFacets[i], v = f[i + 1];
+    if (v === undefined) continue;
+    if (!check(facet, v)) return undefined;
     if (fromPath[facet] !== undefined && fromPath[facet] !== v) mismatches.push([facet, fromPath[facet], v]);
+    facets[facet] = v;
   }
-  return { template: c.template.name, project: c.template.project, facets: { ...fromPath, ...fromName }, mismatches };
+  return { template: c.template.name, project: c.template.project, facets, mismatches };
+}
+
+/** Both: a file (its directory levels, then its name) against a template. */
+export function match(c: Compiled, dirs: string[], name: string): Match | undefined {
+  const fromPath = matchDir(c, dirs);
+  return fromPath && matchName(c, fromPath, name);
 }
