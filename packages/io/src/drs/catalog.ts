@@ -70,10 +70,9 @@ export class Catalog {
 
   /** Applies the version policy to scanned files and checks each dataset's time axis. */
   static build(root: string, all: CatalogFile[], problems: Problem[], latest: Map<string, string>, policy: VersionPolicy): Catalog {
-    const kept = selectVersions(all, latest, policy, problems);
-    const catalog = new Catalog(root, kept.sort((a, b) => (a.path < b.path ? -1 : 1)), problems, policy);
-    for (const d of catalog.datasets()) checkTime(d, problems);
-    problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0)); // the same order whatever the scan's
+    const kept = sortBy(selectVersions(all, latest, policy, problems), (f) => f.path);
+    const catalog = new Catalog(root, kept, problems, policy);
+    problems.splice(0, problems.length, ...sortBy(problems, (p) => `${p.path}\u0000${p.kind}`)); // the same order whatever the scan's
     return catalog;
   }
 
@@ -89,13 +88,10 @@ export class Catalog {
       d.files.push(f);
     }
     for (const d of groups.values()) {
-      d.files.sort((a, b) => {
-        const va = a.facets[VARIABLE[a.project]], vb = b.facets[VARIABLE[b.project]];
-        return va !== vb ? (va < vb ? -1 : 1) : (a.time?.from ?? "") < (b.time?.from ?? "") ? -1 : (a.time?.from ?? "") > (b.time?.from ?? "") ? 1 : a.path < b.path ? -1 : 1;
-      });
+      d.files = sortBy(d.files, (f) => `${f.facets[VARIABLE[f.project]]}\u0000${f.time?.from ?? ""}\u0000${f.path}`);
       d.variables = [...new Set(d.files.map((f) => f.facets[VARIABLE[f.project]]))];
     }
-    return [...groups.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return sortBy([...groups.values()], (d) => `${d.id}\u0000${d.version ?? ""}`);
   }
 
   /**
@@ -266,15 +262,21 @@ function selectVersions(all: CatalogFile[], latest: Map<string, string>, policy:
   return out;
 }
 
-/** Gaps, overlaps and duplicate time ranges within each variable of a dataset. */
-function checkTime(d: DrsDataset, problems: Problem[]) {
-  for (let i = 1; i < d.files.length; i++) {
-    const [a, b] = [d.files[i - 1], d.files[i]];
-    if (!a.time || !b.time || a.facets[VARIABLE[a.project]] !== b.facets[VARIABLE[b.project]]) continue;
+/** Gaps, overlaps and duplicate time ranges in a series of files (one variable of one dataset version), sorted by start. */
+export function checkSeries(series: CatalogFile[], problems: Problem[]) {
+  for (let i = 1; i < series.length; i++) {
+    const [a, b] = [series[i - 1], series[i]];
+    if (!a.time || !b.time) continue;
     const c = continuity(a.time, b.time);
     if (c === "contiguous") continue;
-    const message = c === "gap" ? `a gap in ${d.id}: ${a.time.text} is followed by ${b.time.text}`
+    const message = c === "gap" ? `a gap: ${a.time.text} is followed by ${b.time.text}`
       : c === "duplicate" ? `the same time range as ${a.path}` : `overlaps ${a.path} (${a.time.text} and ${b.time.text})`;
     problems.push({ path: b.path, kind: c, message, severity: "warning" });
   }
+}
+
+/** Sorted by a string key (the engine's sort of plain strings is several times faster than a comparator's). */
+export function sortBy<T>(items: T[], key: (x: T) => string): T[] {
+  const keyed = items.map((x, i) => `${key(x)}\u0000${i}`).sort();
+  return keyed.map((k) => items[Number(k.slice(k.lastIndexOf("\u0000") + 1))]);
 }

@@ -5,10 +5,10 @@
  * recorded, not followed (their files are reached through the real version);
  * drslib's `files/` store is skipped (its files are reached through `vN/`).
  */
-import { lstat, readdir, readlink, stat } from "node:fs/promises";
+import { readdir, readlink, stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { DrsError } from "../errors.ts";
-import { Catalog, type CatalogFile, type Problem, type VersionPolicy } from "./catalog.ts";
+import { Catalog, checkSeries, sortBy, type CatalogFile, type Problem, type VersionPolicy } from "./catalog.ts";
 import { compile, matchDir, matchName, TEMPLATES, type DrsTemplate } from "./templates.ts";
 import { parseTimeRange } from "./timerange.ts";
 import { CMIP5_TABLES, timePrecision } from "./vocab.ts";
@@ -50,6 +50,7 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
     if (!names.length) return;
     const parts = relDir ? relDir.split("/") : [];
     const fits = compiled.map((c) => matchDir(c, parts));
+    const series: CatalogFile[] = [];
     for (const name of names) {
       const path = relDir ? `${relDir}/${name}` : name;
       let found;
@@ -78,12 +79,22 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
         }
       }
       files.push(entry);
+      series.push(entry);
     }
+    // Each variable's files here are one series (one dataset version): gaps, overlaps, duplicates.
+    const byVariable = new Map<string, CatalogFile[]>();
+    for (const f of series) {
+      const v = f.facets.variable ?? f.facets.variable_id ?? "";
+      const g = byVariable.get(v);
+      if (g) g.push(f);
+      else byVariable.set(v, [f]);
+    }
+    for (const g of byVariable.values()) if (g.length > 1) checkSeries(sortBy(g, (f) => `${f.time?.from ?? ""}\u0000${f.path}`), problems);
   };
 
   /** Reads a directory (`rel` to the root): its NetCDF files classified, its subdirectories returned. */
-  const visit = async (dir: string, rel: string): Promise<[string, string][]> => {
-    const subdirs: [string, string][] = [];
+  const visit = async (dir: string, rel: string): Promise<[string, string, boolean][]> => {
+    const subdirs: [string, string, boolean][] = [];
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -105,7 +116,7 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
         }
         if (target.isDirectory()) {
           if (d.name === "latest") latest.set(rel, basename(await readlink(path)));
-          else subdirs.push([path, at(d.name)]);
+          else subdirs.push([path, at(d.name), true]);
           continue;
         }
         if (NETCDF.test(d.name)) names.push(d.name);
@@ -113,7 +124,7 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
       } else if (d.isDirectory()) {
         if (d.name === "latest") latest.set(rel, "latest"); // a real directory named latest: a version of its own
         if (storeDir && /_\d+$/.test(d.name)) continue; // drslib's files/<variable>_<N>: reached through vN/
-        subdirs.push([path, at(d.name)]);
+        subdirs.push([path, at(d.name), false]);
       } else if (d.isFile()) {
         if (!NETCDF.test(d.name)) problem(at(d.name), "not-netcdf", "not a NetCDF file (.nc)");
         else if (storeDir) problem(at(d.name), "layout", "a file directly in a drslib files/ store (expected files/<variable>_<N>/)");
@@ -126,13 +137,13 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
 
   // Breadth-first, `concurrency` directories at once.
   const limit = options.concurrency ?? 32;
-  let queue: [string, string][] = [[root, ""]];
+  let queue: [string, string, boolean][] = [[root, "", false]];
   while (queue.length) {
     options.signal?.throwIfAborted();
-    const next: [string, string][] = [];
+    const next: [string, string, boolean][] = [];
     for (let i = 0; i < queue.length; i += limit) {
-      const found = await Promise.all(queue.slice(i, i + limit).map(async ([d, rel]) => {
-        if (rel && !(await firstVisit(d, seen))) return [];
+      const found = await Promise.all(queue.slice(i, i + limit).map(async ([d, rel, linked]) => {
+        if (linked && !(await firstVisit(d, seen))) return [];
         return visit(d, rel);
       }));
       for (const f of found) for (const x of f) next.push(x);
@@ -143,10 +154,8 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
   return Catalog.build(root, files, problems, latest, options.versions ?? "latest");
 }
 
-/** True the first time a directory reached through a link is seen (plain directories cannot repeat in a tree walk). */
+/** True the first time a directory reached through a link is seen (a link loop would repeat it forever). */
 async function firstVisit(dir: string, seen: Set<string>): Promise<boolean> {
-  const s = await lstat(dir).catch(() => undefined);
-  if (!s?.isSymbolicLink()) return true;
   const t = await stat(dir).catch(() => undefined);
   const key = `${t?.dev}:${t?.ino}`;
   if (seen.has(key)) return false;
