@@ -18,6 +18,8 @@ export interface CatalogFile {
   template: string;
   facets: Record<string, string>;
   time?: TimeRange;
+  /** The directory holding the version level (what a `latest` link sits in), when the layout has one. */
+  versionDir?: string;
 }
 
 export interface Problem {
@@ -220,10 +222,11 @@ export function parseCSV(text: string): string[][] {
 
 /** The files a version policy keeps (see VersionPolicy); conflicts under `all` are reported. */
 function selectVersions(all: CatalogFile[], latest: Map<string, string>, policy: VersionPolicy, problems: Problem[]): CatalogFile[] {
-  // Where each file's version directory sits: the path above its version level.
+  // Where each file's version directory sits (from the scan; from the path for catalogs read from CSV).
   const above = (f: CatalogFile) => {
+    if (f.versionDir !== undefined || f.facets.version === undefined) return f.versionDir;
     const parts = f.path.split("/");
-    const at = parts.lastIndexOf(f.facets.version ?? "\u0000");
+    const at = parts.lastIndexOf(f.facets.version);
     return at < 0 ? undefined : parts.slice(0, at).join("/");
   };
   const name = (f: CatalogFile) => f.path.slice(f.path.lastIndexOf("/") + 1);

@@ -50,11 +50,16 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
     if (!names.length) return;
     const parts = relDir ? relDir.split("/") : [];
     const fits = compiled.map((c) => matchDir(c, parts));
+    // per layout, the directory holding its version level
+    const versionDirs = compiled.map((c) => {
+      const k = c.levels.indexOf("{version}");
+      return k < 0 ? undefined : parts.slice(0, parts.length - c.levels.length + k).join("/");
+    });
     const series: CatalogFile[] = [];
     for (const name of names) {
       const path = relDir ? `${relDir}/${name}` : name;
-      let found;
-      for (let k = 0; k < compiled.length && !found; k++) if (fits[k]) found = matchName(compiled[k], fits[k]!, name);
+      let found, k = 0;
+      for (; k < compiled.length && !found; k++) if (fits[k]) found = matchName(compiled[k], fits[k]!, name);
       if (!found) {
         const why = compiled.some((c) => c.file.test(name)) ? "its directories fit no known layout" : "its name fits no known DRS filename";
         problem(path, "layout", `${why} (tried ${compiled.map((c) => c.template.name).join(", ")})`);
@@ -69,6 +74,7 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
         if (t.realm) f.modeling_realm ??= t.realm;
       }
       const entry: CatalogFile = { path, project: found.project, template: found.template, facets: f };
+      if (versionDirs[k - 1] !== undefined) entry.versionDir = versionDirs[k - 1];
       if (f.time_range) {
         const range = parseTimeRange(f.time_range);
         const precision = timePrecision(f.frequency ?? "");
@@ -136,7 +142,7 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
   };
 
   // Breadth-first, `concurrency` directories at once.
-  const limit = options.concurrency ?? 32;
+  const limit = options.concurrency ?? 64;
   let queue: [string, string, boolean][] = [[root, "", false]];
   while (queue.length) {
     options.signal?.throwIfAborted();
