@@ -6,6 +6,7 @@
  *   npm run bench -- read    only the NetCDF classic read
  *   npm run bench -- formats only NetCDF-4 and FITS
  *   npm run bench -- cluster the cluster against ipyparallel and dask.distributed
+ *   npm run bench -- drs     the DRS scan of a 200,000-file tree against find
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
@@ -109,7 +110,35 @@ async function clusterBenchmark() {
   for (const [k, v] of Object.entries(runs)) console.log(`  ${k}: ${v.map((o) => JSON.stringify(o)).join("\n    ")}`);
 }
 
+/** The DRS scan of a synthetic 200,000-file tree, against `find ROOT -name '*.nc'` on the same tree, page cache warm. */
+async function drsBenchmark() {
+  const tree = join(work, "drs");
+  execFileSync(process.execPath, ["--import", "tsx", join(here, "make-drs-tree.ts"), tree], { stdio: "inherit" });
+  const find = () => {
+    const t = performance.now();
+    const out = execFileSync("find", [tree, "-name", "*.nc"], { encoding: "utf8", maxBuffer: 1 << 30 });
+    return { seconds: (performance.now() - t) / 1000, files: out.split("\n").filter(Boolean).length };
+  };
+  find(); // warm the dentry cache
+  const ours: number[] = [], theirs: number[] = [];
+  let kept = 0, listed = 0;
+  for (let r = 0; r < rounds; r++) {
+    const a = json(process.execPath, ["--import", "tsx", join(here, "drs-scan.ts"), tree]);
+    const b = find();
+    ours.push(a.seconds);
+    theirs.push(b.seconds);
+    kept = a.files;
+    listed = b.files;
+  }
+  console.log(`\nDRS scan of a synthetic CMIP5 tree (${listed} files; ${kept} kept by the latest-version policy), ${rounds} rounds, medians, dentry cache warm`);
+  console.log(`| scan | seconds | ratio to find | goal |`);
+  console.log(`|---|---|---|---|`);
+  console.log(`| meridian drs.scan (facets, versions, time checks) | ${median(ours).toFixed(2)} | ${(median(ours) / median(theirs)).toFixed(2)} | <= 2 |`);
+  console.log(`| find ROOT -name '*.nc' | ${median(theirs).toFixed(2)} | 1.00 | |`);
+}
+
 const which = process.argv[2];
 if (!which || which === "read") await readBenchmark();
 if (!which || which === "formats") await formatsBenchmark();
 if (!which || which === "cluster") await clusterBenchmark();
+if (!which || which === "drs") await drsBenchmark();
