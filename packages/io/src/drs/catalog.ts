@@ -71,9 +71,12 @@ export class Catalog {
   ) {}
 
   /** Applies the version policy to scanned files and checks each dataset's time axis. */
-  static build(root: string, all: CatalogFile[], problems: Problem[], latest: Map<string, string>, policy: VersionPolicy): Catalog {
-    const kept = sortBy(selectVersions(all, latest, policy, problems), (f) => f.path);
-    const catalog = new Catalog(root, kept, problems, policy);
+  /** From a scan: the files of each directory (in name order), the `latest` links found, the problems so far. */
+  static build(root: string, directories: CatalogFile[][], problems: Problem[], latest: Map<string, string>, policy: VersionPolicy): Catalog {
+    const kept = selectVersions(directories, latest, policy, problems);
+    // Directories in path order (their path with a trailing "/" sorts as their files do), each in name order.
+    const files = sortBy(kept, (d) => d[0].path.slice(0, d[0].path.lastIndexOf("/") + 1)).flat();
+    const catalog = new Catalog(root, files, problems, policy);
     problems.splice(0, problems.length, ...sortBy(problems, (p) => `${p.path}\u0000${p.kind}`)); // the same order whatever the scan's
     return catalog;
   }
@@ -220,49 +223,57 @@ export function parseCSV(text: string): string[][] {
   return rows;
 }
 
-/** The files a version policy keeps (see VersionPolicy); conflicts under `all` are reported. */
-function selectVersions(all: CatalogFile[], latest: Map<string, string>, policy: VersionPolicy, problems: Problem[]): CatalogFile[] {
-  // Where each file's version directory sits (from the scan; from the path for catalogs read from CSV).
-  const above = (f: CatalogFile) => {
-    if (f.versionDir !== undefined || f.facets.version === undefined) return f.versionDir;
-    const parts = f.path.split("/");
-    const at = parts.lastIndexOf(f.facets.version);
-    return at < 0 ? undefined : parts.slice(0, at).join("/");
-  };
+/**
+ * The files a version policy keeps (see VersionPolicy), directory by directory;
+ * conflicts under `all` are reported. A directory's files share a version and
+ * a version directory (where `latest` sits); usually one variable too.
+ */
+function selectVersions(directories: CatalogFile[][], latest: Map<string, string>, policy: VersionPolicy, problems: Problem[]): CatalogFile[][] {
   const name = (f: CatalogFile) => f.path.slice(f.path.lastIndexOf("/") + 1);
   const variable = (f: CatalogFile) => f.facets[VARIABLE[f.project]];
-  const dirOf = new Map(all.map((f) => [f, above(f)]));
-  const unversioned = all.filter((f) => dirOf.get(f) === undefined);
-  const versioned = all.filter((f) => dirOf.get(f) !== undefined);
-  const byKey = (key: (f: CatalogFile) => string) => {
-    const m = new Map<string, CatalogFile[]>();
-    for (const f of versioned) {
-      const k = key(f);
-      const g = m.get(k);
+  const versioned = (d: CatalogFile[]) => d[0].versionDir !== undefined && d[0].facets.version !== undefined;
+  if (policy === "all" || policy === "newest-per-file") {
+    const byName = new Map<string, CatalogFile[]>();
+    for (const d of directories) if (versioned(d)) for (const f of d) {
+      const k = `${f.versionDir}|${name(f)}`;
+      const g = byName.get(k);
       if (g) g.push(f);
-      else m.set(k, [f]);
+      else byName.set(k, [f]);
     }
-    return m;
-  };
-  if (policy === "all") {
-    for (const group of byKey((f) => `${dirOf.get(f)}|${name(f)}`).values()) {
-      if (group.length > 1) for (const f of group) problems.push({ path: f.path, kind: "version", message: `the same file is in versions ${group.map((g) => g.facets.version!).sort((a, b) => versionNumber(a) - versionNumber(b)).join(", ")}`, severity: "warning" });
+    if (policy === "all") {
+      for (const group of byName.values()) {
+        if (group.length > 1) for (const f of group) problems.push({ path: f.path, kind: "version", message: `the same file is in versions ${group.map((g) => g.facets.version!).sort((a, b) => versionNumber(a) - versionNumber(b)).join(", ")}`, severity: "warning" });
+      }
+      return directories;
     }
-    return [...all];
-  }
-  if (policy === "newest-per-file") {
-    const out = [...byKey((f) => `${dirOf.get(f)}|${name(f)}`).values()].map((g) => g.reduce((a, b) => (versionNumber(b.facets.version) > versionNumber(a.facets.version) ? b : a)));
-    return [...unversioned, ...out];
+    const newest = new Set([...byName.values()].map((g) => g.reduce((a, b) => (versionNumber(b.facets.version) > versionNumber(a.facets.version) ? b : a))));
+    return directories.map((d) => (versioned(d) ? d.filter((f) => newest.has(f)) : d)).filter((d) => d.length);
   }
   // latest: per dataset and variable, the version `latest` points to if it has the variable, else the newest that has it.
-  const out: CatalogFile[] = [...unversioned];
-  for (const group of byKey((f) => `${dirOf.get(f)}|${variable(f)}`).values()) {
-    const linked = latest.get(dirOf.get(group[0])!);
-    const versions = [...new Set(group.map((f) => f.facets.version!))];
-    const chosen = linked && versions.includes(linked) ? linked : versions.reduce((a, b) => (versionNumber(b) > versionNumber(a) ? b : a));
-    out.push(...group.filter((f) => f.facets.version === chosen));
+  const pieces: CatalogFile[][] = [];
+  const versions = new Map<string, Set<string>>(); // dataset|variable -> versions present
+  const key = (f: CatalogFile) => `${f.versionDir}|${variable(f)}`;
+  for (const d of directories) {
+    if (!versioned(d)) {
+      pieces.push(d);
+      continue;
+    }
+    // one piece per variable (a directory usually holds one)
+    const byVar = d.every((f) => variable(f) === variable(d[0])) ? [d] : [...new Set(d.map(variable))].map((v) => d.filter((f) => variable(f) === v));
+    for (const p of byVar) {
+      pieces.push(p);
+      const k = key(p[0]);
+      let set = versions.get(k);
+      if (!set) versions.set(k, (set = new Set()));
+      set.add(p[0].facets.version!);
+    }
   }
-  return out;
+  const chosen = new Map<string, string>();
+  for (const [k, set] of versions) {
+    const linked = latest.get(k.slice(0, k.lastIndexOf("|")));
+    chosen.set(k, linked && set.has(linked) ? linked : [...set].reduce((a, b) => (versionNumber(b) > versionNumber(a) ? b : a)));
+  }
+  return pieces.filter((p) => p[0].versionDir === undefined || p[0].facets.version === undefined || chosen.get(key(p[0])) === p[0].facets.version);
 }
 
 /** Gaps, overlaps and duplicate time ranges in a series of files (one variable of one dataset version), sorted by start. */

@@ -36,7 +36,9 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
   if (!rootStat.isDirectory()) throw new DrsError("cannot scan: not a directory", root);
   const project = options.project ?? "auto";
   const compiled = [...(options.templates ?? []), ...TEMPLATES.filter((t) => project === "auto" || t.project === project)].map(compile);
-  const files: CatalogFile[] = [];
+  /** The files of each directory, in name order. */
+  const groups: CatalogFile[][] = [];
+  let fileCount = 0;
   const problems: Problem[] = [];
   /** Per directory holding versions: where its `latest` points. */
   const latest = new Map<string, string>();
@@ -56,6 +58,7 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
       return k < 0 ? undefined : parts.slice(0, parts.length - c.levels.length + k).join("/");
     });
     const series: CatalogFile[] = [];
+    names.sort();
     for (const name of names) {
       const path = relDir ? `${relDir}/${name}` : name;
       let found, k = 0;
@@ -84,9 +87,10 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
           if (precision && !precision.includes(range.start.length)) problem(path, "time", `time range ${f.time_range} has ${range.start.length} digits; frequency ${f.frequency} implies ${precision.join(" or ")}`, "warning");
         }
       }
-      files.push(entry);
       series.push(entry);
     }
+    if (series.length) groups.push(series);
+    fileCount += series.length;
     // Each variable's files here are one series (one dataset version): gaps, overlaps, duplicates.
     const byVariable = new Map<string, CatalogFile[]>();
     for (const f of series) {
@@ -95,7 +99,8 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
       if (g) g.push(f);
       else byVariable.set(v, [f]);
     }
-    for (const g of byVariable.values()) if (g.length > 1) checkSeries(sortBy(g, (f) => `${f.time?.from ?? ""}\u0000${f.path}`), problems);
+    // (names sort by time already, but for mixed precisions)
+    for (const g of byVariable.values()) if (g.length > 1) checkSeries(g.every((f, i) => !i || (f.time?.from ?? "") >= (g[i - 1].time?.from ?? "")) ? g : sortBy(g, (f) => `${f.time?.from ?? ""}\u0000${f.path}`), problems);
   };
 
   /** Reads a directory (`rel` to the root): its NetCDF files classified, its subdirectories returned. */
@@ -153,11 +158,11 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
         return visit(d, rel);
       }));
       for (const f of found) for (const x of f) next.push(x);
-      options.onProgress?.(dirs, files.length);
+      options.onProgress?.(dirs, fileCount);
     }
     queue = next;
   }
-  return Catalog.build(root, files, problems, latest, options.versions ?? "latest");
+  return Catalog.build(root, groups, problems, latest, options.versions ?? "latest");
 }
 
 /** True the first time a directory reached through a link is seen (a link loop would repeat it forever). */
