@@ -70,6 +70,8 @@ export interface Compiled {
   levels: string[];
   file: RegExp;
   fileFacets: string[];
+  /** For each filename facet, its check when the pattern alone does not settle it. */
+  fileChecks: (Check | undefined)[];
 }
 
 export function compile(template: DrsTemplate): Compiled {
@@ -84,7 +86,9 @@ export function compile(template: DrsTemplate): Compiled {
       src += tok === "{time_range}" ? "(\\d{4,14}-\\d{4,14}(?:-clim)?)" : tok === "{geo}" ? "(g-[A-Za-z0-9-]+)" : "([A-Za-z0-9-]+)";
     } else src += tok.replace(/[.+?^$()|\\]/g, "\\$&").replace(/\\\.nc$/, "\\.nc4?");
   }
-  return { template, levels: template.dir.split("/").filter(Boolean), file: new RegExp(`^${src}$`), fileFacets };
+  // The pattern already limits components to letters, digits and hyphens, and time ranges and geo to their form.
+  const fileChecks = fileFacets.map((f) => (f in CHECKS && f !== "time_range" && f !== "geo" ? CHECKS[f] : undefined));
+  return { template, levels: template.dir.split("/").filter(Boolean), file: new RegExp(`^${src}$`), fileFacets, fileChecks };
 }
 
 /** A file's facets by one template, with the disagreements between its path and its name. */
@@ -124,16 +128,20 @@ export function matchName(c: Compiled, fromPath: Record<string, string>, name: s
   const f = c.file.exec(name);
   if (!f) return undefined;
   const facets = { ...fromPath };
-  const mismatches: [string, string, string][] = [];
+  let mismatches: [string, string, string][] | undefined;
   for (let i = 0; i < c.fileFacets.length; i++) {
-    const facet = c.fileFacets[i], v = f[i + 1];
+    const v = f[i + 1];
     if (v === undefined) continue;
-    if (!check(facet, v)) return undefined;
-    if (fromPath[facet] !== undefined && fromPath[facet] !== v) mismatches.push([facet, fromPath[facet], v]);
+    const facet = c.fileFacets[i];
+    if (c.fileChecks[i] && !c.fileChecks[i]!(v)) return undefined;
+    const inPath = fromPath[facet];
+    if (inPath !== undefined && inPath !== v) (mismatches ??= []).push([facet, inPath, v]);
     facets[facet] = v;
   }
-  return { template: c.template.name, project: c.template.project, facets, mismatches };
+  return { template: c.template.name, project: c.template.project, facets, mismatches: mismatches ?? NONE };
 }
+
+const NONE: [string, string, string][] = [];
 
 /** Both: a file (its directory levels, then its name) against a template. */
 export function match(c: Compiled, dirs: string[], name: string): Match | undefined {

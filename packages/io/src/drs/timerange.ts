@@ -26,10 +26,11 @@ export function parseTimeRange(text: string): TimeRange | undefined {
   return { text, start, end, clim: !!m[3], from, to };
 }
 
+const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+
 /** The label that follows `end` at its precision, in a Gregorian, no-leap or 360-day calendar (so that a gap is a gap in all). */
 export function successors(end: string): string[] {
   const y = Number(end.slice(0, 4)), mo = Number(end.slice(4, 6) || 0), d = Number(end.slice(6, 8) || 0);
-  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
   if (end.length === 4) return [pad(y + 1, 4)];
   if (end.length === 6) return [mo === 12 ? `${pad(y + 1, 4)}01` : `${pad(y, 4)}${pad(mo + 1)}`];
   if (end.length === 8) {
