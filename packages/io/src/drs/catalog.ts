@@ -4,6 +4,8 @@
  * reported), queries by facet, and intake-esm's ESM collection format
  * (CSV + JSON) both ways.
  */
+import * as aq from "arquero";
+import type { ColumnTable } from "arquero";
 import { DrsError } from "../errors.ts";
 import type { TimeRange } from "./timerange.ts";
 import { continuity, parseTimeRange } from "./timerange.ts";
@@ -149,6 +151,12 @@ export class Catalog {
     const projects = new Set(this.files.map((f) => f.project));
     if (projects.size === 2) return ["project", ...new Set([...COLUMNS.cmip5, ...COLUMNS.cmip6].filter((c) => c !== "path")), "path"];
     return COLUMNS[projects.has("cmip6") ? "cmip6" : "cmip5"];
+  }
+
+  /** The files as an arquero table (one column per catalog column) for exploring: groupby, rollup, filter, … */
+  toTable(): ColumnTable {
+    const cols = this.columns();
+    return aq.table(Object.fromEntries(cols.map((c) => [c, this.files.map((f) => (c === "path" ? f.path : c === "project" ? f.project : f.facets[c] ?? null))])));
   }
 
   /** One row per file, as intake-esm reads it; paths relative to the root. */
