@@ -172,6 +172,30 @@ describe("generated trees", () => {
     expect(found[0].message).toMatch(/^cannot be opened: .*(truncated|expected)/);
   });
 
+  it("--check compares a real file's global attributes with its path", async () => {
+    const real = readFileSync(join(DATASETS, "netcdf/generated/cmip5-attrs.nc")); // CMOR2's attributes: MOHC HadGEM2-ES rcp85 mon atmos Amon r1i1p1
+    const dir = mkdtempSync(join(tmpdir(), "meridian-drs-check-"));
+    try {
+      const put = (rel: string) => {
+        mkdirSync(dirname(join(dir, rel)), { recursive: true });
+        writeFileSync(join(dir, rel), real);
+      };
+      put("cmip5/output1/MOHC/HadGEM2-ES/rcp85/mon/atmos/Amon/r1i1p1/v1/tas/tas_Amon_HadGEM2-ES_rcp85_r1i1p1_185001-185002.nc");
+      put("cmip5/output1/NCC/NorESM1-M/rcp45/mon/atmos/Amon/r2i1p1/v1/tas/tas_Amon_NorESM1-M_rcp45_r2i1p1_185001-185002.nc");
+      const c = await scan(dir);
+      const found = await checkFiles(c);
+      expect(found.filter((p) => p.path.includes("HadGEM2-ES"))).toEqual([]);
+      expect(found.filter((p) => p.path.includes("NorESM1-M")).map((p) => p.message)).toEqual([
+        'global attribute institute_id is "MOHC" but the path says institute "NCC"',
+        'global attribute model_id is "HadGEM2-ES" but the path says model "NorESM1-M"',
+        'global attribute experiment_id is "rcp85" but the path says experiment "rcp45"',
+        "global attributes realization, initialization_method, physics_version say r1i1p1 but the path says r2i1p1",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("version policies: newest per file, and all with conflicts", async () => {
     const newest = await scan(root, { versions: "newest-per-file" });
     expect(newest.files.filter((f) => f.path.startsWith(esgf) && f.path.endsWith("tas_Amon_HadGEM2-ES_rcp85_r1i1p1_200512-203011.nc")).map((f) => f.facets.version)).toEqual(["v20110101"]);
