@@ -28,8 +28,8 @@ gen classic         onerec-byte.cdl      onerec-byte.nc
 gen cdf5            onerec-char-cdf5.cdl onerec-char-cdf5.nc
 gen classic         empty-rec.cdl        empty-rec.nc
 gen cdf5            cf-edges.cdl         cf-edges.nc
+gen classic         cmip5-attrs.cdl      cmip5-attrs.nc
 
-for f in types-cdf1.nc types-cdf2.nc types-cdf5.nc onerec-byte.nc onerec-char-cdf5.nc empty-rec.nc cf-edges.nc; do
+for f in types-cdf1.nc types-cdf2.nc types-cdf5.nc onerec-byte.nc onerec-char-cdf5.nc empty-rec.nc cf-edges.nc cmip5-attrs.nc; do
   printf '%-22s %-16s %6d bytes\n' "$f" "$(ncdump -k "$f")" "$(stat -c %s "$f")"
 done
-gen classic         cmip5-attrs.cdl      cmip5-attrs.nc
