@@ -10,16 +10,9 @@ import { Client } from "./client.ts";
 import { Cluster } from "./cluster.ts";
 import { CancelledError, EngineDiedError, RemoteError, TaskTimeoutError } from "./errors.ts";
 import { double, fail, flaky, killEngine, noop, sleep, spin, square, whereAmI } from "./fixtures/tasks.ts";
+import { isAlive } from "./processes.ts";
 import { packValue, Signer } from "./protocol.ts";
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const until = async (what: string, ok: () => boolean | Promise<boolean>, seconds = 10) => {
   const end = Date.now() + seconds * 1000;
   while (!(await ok())) {
@@ -267,7 +260,7 @@ describe("engines that die", () => {
     const pids = [cluster.pid, ...(await client.status()).engines.map((e) => e.pid)];
     client.close();
     await cluster.stop();
-    await until("the cluster's processes to end", () => pids.every((p) => !alive(p)));
+    await until("the cluster's processes to end", () => pids.every((p) => !isAlive(p)));
 
     // A parent that starts a cluster, prints its pids, and is then SIGKILLed.
     const script = `
@@ -281,9 +274,9 @@ describe("engines that die", () => {
     try {
       const line = await new Promise<string>((resolve) => parent.stdout.once("data", (d) => resolve(String(d))));
       const orphans = JSON.parse(line) as number[];
-      expect(orphans.every(alive)).toBe(true);
+      expect(orphans.every(isAlive)).toBe(true);
       parent.kill("SIGKILL");
-      await until("the orphaned cluster to end", () => orphans.every((p) => !alive(p)), 15);
+      await until("the orphaned cluster to end", () => orphans.every((p) => !isAlive(p)), 15);
     } finally {
       parent.kill("SIGKILL");
     }

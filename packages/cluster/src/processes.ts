@@ -26,3 +26,13 @@ export function exitWithParent(cleanup: () => Promise<void> | void) {
     process.exit(0);
   });
 }
+
+/** Whether a process exists (signal 0 tests without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

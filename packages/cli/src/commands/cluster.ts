@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Client, ClusterError, Controller, Engine, profileDir, readConnection, writeConnection, type ClusterStatus } from "@meridian/cluster";
-import { startProcess } from "@meridian/cluster/processes";
+import { isAlive, startProcess } from "@meridian/cluster/processes";
 
 interface ProfileOptions { profile?: string; connection?: string }
 
@@ -16,19 +16,10 @@ const files = (o: ProfileOptions) => {
   return { dir, connection: o.connection ?? join(dir, "connection.json"), pid: join(dir, "cluster.pid"), log: join(dir, "cluster.log") };
 };
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 const runningPid = (pidFile: string): number | undefined => {
   if (!existsSync(pidFile)) return undefined;
   const pid = Number(readFileSync(pidFile, "utf8"));
-  return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
 };
 
 /** `meridian controller`: a controller in the foreground (engines join with `meridian engine`). */
@@ -90,8 +81,8 @@ export async function clusterStop(o: ProfileOptions) {
   }
   process.kill(pid, "SIGTERM");
   const until = Date.now() + 10_000;
-  while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-  if (alive(pid)) process.kill(pid, "SIGKILL");
+  while (isAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  if (isAlive(pid)) process.kill(pid, "SIGKILL");
   rmSync(f.pid, { force: true });
   rmSync(f.connection, { force: true });
   console.log(`cluster stopped (pid ${pid})`);
