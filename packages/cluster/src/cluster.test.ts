@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Dealer } from "zeromq";
 import { Client } from "./client.ts";
 import { Cluster } from "./cluster.ts";
+import { Engine } from "./engine.ts";
 import { CancelledError, EngineDiedError, RemoteError, TaskTimeoutError } from "./errors.ts";
 import { double, fail, flaky, killEngine, noop, sleep, spin, square, whereAmI } from "./fixtures/tasks.ts";
 import { isAlive } from "./processes.ts";
@@ -280,6 +281,14 @@ describe("engines that die", () => {
     } finally {
       parent.kill("SIGKILL");
     }
+  });
+});
+
+describe("no controller", () => {
+  it("an engine or a client with nobody to answer fails after its timeout, with where it looked", async () => {
+    const info = { version: 1 as const, ip: "127.0.0.1", clientPort: 9, enginePort: 9, key: "00".repeat(32), pid: 0, created: "" };
+    await expect(Engine.start(info, { timeout: 0.5 })).rejects.toThrow(/no controller welcomed this engine at tcp:\/\/127\.0\.0\.1:9 within 0\.5 s/);
+    await expect(Client.connect(info, { timeout: 0.5 })).rejects.toThrow(/no controller answered at tcp:\/\/127\.0\.0\.1:9 within 0\.5 s/);
   });
 });
 

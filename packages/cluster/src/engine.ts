@@ -10,6 +10,7 @@ import { hostname } from "node:os";
 import { createContext, runInContext, type Context } from "node:vm";
 import { Dealer } from "zeromq";
 import { connectOptions, endpoint, type ConnectionInfo } from "./connection.ts";
+import { ClusterError } from "./errors.ts";
 import { Outbox, unbatch } from "./outbox.ts";
 import { packValue, Signer, unpackValue, type Frames } from "./protocol.ts";
 import { isTask, withTaskContext } from "./task.ts";
@@ -47,7 +48,7 @@ export class Engine {
   /** Resolves when the engine has stopped (told to by the controller, or stop()). */
   readonly finished: Promise<void>;
 
-  private constructor(private readonly info: ConnectionInfo) {
+  private constructor(info: ConnectionInfo) {
     this.socket = new Dealer({ linger: 0, reconnectInterval: 100, heartbeatInterval: 200, heartbeatTimeout: 1000, ...connectOptions(info) });
     this.signer = new Signer(Buffer.from(info.key, "hex"));
     this.out = new Outbox(this.socket);
@@ -61,13 +62,24 @@ export class Engine {
     });
   }
 
-  /** Connects and registers; resolves once the controller has welcomed it. */
-  static async start(info: ConnectionInfo): Promise<Engine> {
+  /** Connects and registers; resolves once the controller has welcomed it, fails after `timeout` seconds without. */
+  static async start(info: ConnectionInfo, { timeout = 60 } = {}): Promise<Engine> {
     const engine = new Engine(info);
     engine.socket.connect(endpoint(info, "engine"));
     engine.register();
     void engine.listen();
-    await engine.ready;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ClusterError(`no controller welcomed this engine at ${endpoint(info, "engine")} within ${timeout} s`)), timeout * 1000);
+    });
+    try {
+      await Promise.race([engine.ready, late]);
+    } catch (e) {
+      await engine.stop();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
     return engine;
   }
 
