@@ -9,7 +9,7 @@ import { readdir, readlink, stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { DrsError } from "../errors.ts";
 import { Catalog, checkSeries, sortBy, type CatalogFile, type Problem, type VersionPolicy } from "./catalog.ts";
-import { compile, matchDir, matchName, TEMPLATES, type DrsTemplate } from "./templates.ts";
+import { compile, matchDir, matchName, TEMPLATES, type DrsTemplate, type Match } from "./templates.ts";
 import { parseTimeRange } from "./timerange.ts";
 import { CMIP5_TABLES, timePrecision } from "./vocab.ts";
 
@@ -27,6 +27,8 @@ export interface ScanOptions {
 }
 
 const NETCDF = /\.nc4?$/;
+/** A filename's time range, as the layouts write it: `_N1-N2[-clim]` before the next part or the extension. */
+const TIME_TOKEN = /_(\d{4,14}-\d{4,14}(?:-clim)?)(?=[_.])/;
 
 export async function scan(rootPath: string, options: ScanOptions = {}): Promise<Catalog> {
   const root = resolve(rootPath);
@@ -59,25 +61,36 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
     });
     const series: CatalogFile[] = [];
     names.sort();
+    // The files of a directory differ by their time range only, as a rule: a name is
+    // matched once per shape (the name without its time range), then reused.
+    const shapes = new Map<string, { found?: Match; k: number }>();
     for (const name of names) {
       const path = relDir ? `${relDir}/${name}` : name;
-      let found, k = 0;
-      for (; k < compiled.length && !found; k++) if (fits[k]) found = matchName(compiled[k], fits[k]!, name);
+      const t = TIME_TOKEN.exec(name);
+      const shape = t ? `${name.slice(0, t.index)}\u0000${name.slice(t.index + t[0].length)}` : name;
+      let hit = shapes.get(shape);
+      if (!hit) {
+        let found: Match | undefined, k = 0;
+        for (; k < compiled.length && !found; k++) if (fits[k]) found = matchName(compiled[k], fits[k]!, name);
+        if (found && found.project === "cmip5" && found.facets.mip_table) {
+          // What a MIP table implies, where the layout has no level for it.
+          const table = CMIP5_TABLES[found.facets.mip_table];
+          found.facets.frequency ??= table.frequency;
+          if (table.realm) found.facets.modeling_realm ??= table.realm;
+        }
+        shapes.set(shape, (hit = { found, k }));
+      }
+      const found = hit.found;
       if (!found) {
         const why = compiled.some((c) => c.file.test(name)) ? "its directories fit no known layout" : "its name fits no known DRS filename";
         problem(path, "layout", `${why} (tried ${compiled.map((c) => c.template.name).join(", ")})`);
         continue;
       }
-      const f = found.facets;
+      // the shape's facets, with this file's own time range
+      const f: Record<string, string> = found.facets.time_range !== undefined && t ? { ...found.facets, time_range: t[1] } : { ...found.facets };
       for (const [facet, inPath, inName] of found.mismatches) problem(path, "mismatch", `${facet} is "${inPath}" in the path but "${inName}" in the name; the name's is used`, "warning");
-      // What a MIP table implies, where the layout has no level for it.
-      if (found.project === "cmip5" && f.mip_table) {
-        const t = CMIP5_TABLES[f.mip_table];
-        f.frequency ??= t.frequency;
-        if (t.realm) f.modeling_realm ??= t.realm;
-      }
       const entry: CatalogFile = { path, project: found.project, template: found.template, facets: f };
-      if (versionDirs[k - 1] !== undefined) entry.versionDir = versionDirs[k - 1];
+      if (versionDirs[hit.k - 1] !== undefined) entry.versionDir = versionDirs[hit.k - 1];
       if (f.time_range) {
         const range = parseTimeRange(f.time_range);
         const precision = timePrecision(f.frequency ?? "");
