@@ -63,7 +63,7 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
     names.sort();
     // The files of a directory differ by their time range only, as a rule: a name is
     // matched once per shape (the name without its time range), then reused.
-    const shapes = new Map<string, { found?: Match; k: number }>();
+    const shapes = new Map<string, { found?: Match; k: number; precision?: number[] }>();
     for (const name of names) {
       const path = relDir ? `${relDir}/${name}` : name;
       const t = TIME_TOKEN.exec(name);
@@ -78,7 +78,7 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
           found.facets.frequency ??= table.frequency;
           if (table.realm) found.facets.modeling_realm ??= table.realm;
         }
-        shapes.set(shape, (hit = { found, k }));
+        shapes.set(shape, (hit = { found, k, precision: found && timePrecision(found.facets.frequency ?? "") }));
       }
       const found = hit.found;
       if (!found) {
@@ -93,7 +93,7 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
       if (versionDirs[hit.k - 1] !== undefined) entry.versionDir = versionDirs[hit.k - 1];
       if (f.time_range) {
         const range = parseTimeRange(f.time_range);
-        const precision = timePrecision(f.frequency ?? "");
+        const precision = hit.precision;
         if (!range) problem(path, "time", `time range ${f.time_range} is not two dates of one precision, in order`);
         else {
           entry.time = range;
