@@ -196,6 +196,26 @@ describe("generated trees", () => {
     }
   });
 
+  it("a rescan reuses the directories that did not change, and sees the ones that did", async () => {
+    const first = await scan(root);
+    const again = await scan(root);
+    expect(again.files.map((f) => f.path)).toEqual(first.files.map((f) => f.path));
+    expect(again.files[0]).toBe(first.files[0]); // the same record: its directory was not read again
+    expect(again.problems).toEqual(first.problems);
+    const added = `${mpi}/tas/tas_Amon_MPI-ESM-LR_historical_r1i1p1_200601-201012.nc`;
+    file(added);
+    try {
+      const after = await scan(root);
+      expect(after.files.map((f) => f.path)).toContain(added);
+      expect(after.files.length).toBe(first.files.length + 1);
+      const untouched = after.files.find((f) => f.path.startsWith("cmor/"))!;
+      expect(untouched).toBe(first.files.find((f) => f.path.startsWith("cmor/")));
+      expect((await scan(root, { reuse: false })).files.map((f) => f.path)).toEqual(after.files.map((f) => f.path));
+    } finally {
+      rmSync(join(root, added));
+    }
+  });
+
   it("version policies: newest per file, and all with conflicts", async () => {
     const newest = await scan(root, { versions: "newest-per-file" });
     expect(newest.files.filter((f) => f.path.startsWith(esgf) && f.path.endsWith("tas_Amon_HadGEM2-ES_rcp85_r1i1p1_200512-203011.nc")).map((f) => f.facets.version)).toEqual(["v20110101"]);

@@ -19,12 +19,35 @@ export interface ScanOptions {
   /** Layouts tried first (e.g. from userTemplate()). */
   templates?: DrsTemplate[];
   versions?: VersionPolicy;
-  /** Directories read at once (default 32). */
+  /** Directories read at once (default 64). */
   concurrency?: number;
   /** Called as directories are read: directories and files seen so far. */
   onProgress?: (dirs: number, files: number) => void;
   signal?: AbortSignal;
+  /**
+   * Reuse what an earlier scan of the same tree in this process found in each
+   * directory whose mtime has not changed (default true): a rescan then reads
+   * and classifies only the directories that changed (entries added, removed
+   * or renamed change a directory's mtime). File records are shared between
+   * such catalogs.
+   */
+  reuse?: boolean;
 }
+
+/** What one directory gave. */
+interface DirRecord {
+  mtimeMs: number;
+  /** Subdirectories: name, and whether reached through a link. */
+  subdirs: [string, boolean][];
+  /** Where a `latest` entry here points. */
+  latest?: string;
+  files: CatalogFile[];
+  problems: Problem[];
+}
+
+/** The directory records of the trees scanned lately in this process, by root and layouts (the last few). */
+const remembered = new Map<string, Map<string, DirRecord>>();
+const REMEMBER = 4;
 
 const NETCDF = /\.nc4?$/;
 /** A filename's time range, as the layouts write it: `_N1-N2[-clim]` before the next part or the extension. */
@@ -38,20 +61,17 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
   if (!rootStat.isDirectory()) throw new DrsError("cannot scan: not a directory", root);
   const project = options.project ?? "auto";
   const compiled = [...(options.templates ?? []), ...TEMPLATES.filter((t) => project === "auto" || t.project === project)].map(compile);
-  /** The files of each directory, in name order. */
-  const groups: CatalogFile[][] = [];
-  let fileCount = 0;
-  const problems: Problem[] = [];
-  /** Per directory holding versions: where its `latest` points. */
-  const latest = new Map<string, string>();
   const seen = new Set<string>(); // real directories, against link cycles
-  let dirs = 0;
-  const problem = (path: string, kind: Problem["kind"], message: string, severity: Problem["severity"] = "error") =>
-    problems.push({ path, kind, message, severity });
+  const memoryKey = `${root}\u0000${JSON.stringify(compiled.map((c) => c.template))}`;
+  const reuse = options.reuse !== false;
+  const before = reuse ? remembered.get(memoryKey) : undefined;
+  const records = new Map<string, DirRecord>();
 
   /** The files of one directory: its levels matched once per layout, then each name. */
-  const classify = (relDir: string, names: string[]) => {
+  const classify = (relDir: string, names: string[], record: DirRecord) => {
     if (!names.length) return;
+    const problem = (path: string, kind: Problem["kind"], message: string, severity: Problem["severity"] = "error") =>
+      record.problems.push({ path, kind, message, severity });
     const parts = relDir ? relDir.split("/") : [];
     const fits = compiled.map((c) => matchDir(c, parts));
     // per layout, the directory holding its version level
@@ -102,8 +122,7 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
       }
       series.push(entry);
     }
-    if (series.length) groups.push(series);
-    fileCount += series.length;
+    record.files = series;
     // Each variable's files here are one series (one dataset version): gaps, overlaps, duplicates.
     const byVariable = new Map<string, CatalogFile[]>();
     for (const f of series) {
@@ -113,20 +132,21 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
       else byVariable.set(v, [f]);
     }
     // (names sort by time already, but for mixed precisions)
-    for (const g of byVariable.values()) if (g.length > 1) checkSeries(g.every((f, i) => !i || (f.time?.from ?? "") >= (g[i - 1].time?.from ?? "")) ? g : sortBy(g, (f) => `${f.time?.from ?? ""}\u0000${f.path}`), problems);
+    for (const g of byVariable.values()) if (g.length > 1) checkSeries(g.every((f, i) => !i || (f.time?.from ?? "") >= (g[i - 1].time?.from ?? "")) ? g : sortBy(g, (f) => `${f.time?.from ?? ""}\u0000${f.path}`), record.problems);
   };
 
-  /** Reads a directory (`rel` to the root): its NetCDF files classified, its subdirectories returned. */
-  const visit = async (dir: string, rel: string): Promise<[string, string, boolean][]> => {
-    const subdirs: [string, string, boolean][] = [];
+  /** Reads a directory (`rel` to the root): its subdirectories, and its NetCDF files classified. */
+  const read = async (dir: string, rel: string, mtimeMs: number): Promise<DirRecord> => {
+    const record: DirRecord = { mtimeMs, subdirs: [], files: [], problems: [] };
+    const problem = (path: string, kind: Problem["kind"], message: string) => record.problems.push({ path, kind, message, severity: "error" });
     let entries;
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (e) {
       problem(rel, "unreadable", `cannot read the directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      return subdirs;
+      record.mtimeMs = -1; // never reused
+      return record;
     }
-    dirs++;
     const storeDir = rel.endsWith("/files") || rel === "files";
     const names: string[] = [];
     const at = (name: string) => (rel ? `${rel}/${name}` : name);
@@ -139,41 +159,67 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
           continue;
         }
         if (target.isDirectory()) {
-          if (d.name === "latest") latest.set(rel, basename(await readlink(path)));
-          else subdirs.push([path, at(d.name), true]);
+          if (d.name === "latest") record.latest = basename(await readlink(path));
+          else record.subdirs.push([d.name, true]);
           continue;
         }
         if (NETCDF.test(d.name)) names.push(d.name);
         else problem(at(d.name), "not-netcdf", "not a NetCDF file (.nc)");
       } else if (d.isDirectory()) {
-        if (d.name === "latest") latest.set(rel, "latest"); // a real directory named latest: a version of its own
+        if (d.name === "latest") record.latest = "latest"; // a real directory named latest: a version of its own
         if (storeDir && /_\d+$/.test(d.name)) continue; // drslib's files/<variable>_<N>: reached through vN/
-        subdirs.push([path, at(d.name), false]);
+        record.subdirs.push([d.name, false]);
       } else if (d.isFile()) {
         if (!NETCDF.test(d.name)) problem(at(d.name), "not-netcdf", "not a NetCDF file (.nc)");
         else if (storeDir) problem(at(d.name), "layout", "a file directly in a drslib files/ store (expected files/<variable>_<N>/)");
         else names.push(d.name);
       }
     }
-    classify(rel, names);
-    return subdirs;
+    classify(rel, names, record);
+    return record;
+  };
+
+  /** A directory's record: the one an earlier scan made while its mtime is the same, else read now. */
+  const visit = async (dir: string, rel: string): Promise<DirRecord> => {
+    if (!reuse) return read(dir, rel, -1);
+    // (a link inside changes the directory's mtime when replaced, as `ln -sfn` does)
+    const mtimeMs = (await stat(dir).catch(() => undefined))?.mtimeMs ?? -1;
+    const old = before?.get(rel);
+    return old && mtimeMs >= 0 && old.mtimeMs === mtimeMs ? old : read(dir, rel, mtimeMs);
   };
 
   // Breadth-first, `concurrency` directories at once.
   const limit = options.concurrency ?? 64;
+  const groups: CatalogFile[][] = [];
+  const problems: Problem[] = [];
+  const latest = new Map<string, string>();
+  let dirs = 0, fileCount = 0;
   let queue: [string, string, boolean][] = [[root, "", false]];
   while (queue.length) {
     options.signal?.throwIfAborted();
     const next: [string, string, boolean][] = [];
     for (let i = 0; i < queue.length; i += limit) {
-      const found = await Promise.all(queue.slice(i, i + limit).map(async ([d, rel, linked]) => {
-        if (linked && !(await firstVisit(d, seen))) return [];
-        return visit(d, rel);
-      }));
-      for (const f of found) for (const x of f) next.push(x);
+      const batch = queue.slice(i, i + limit);
+      const found = await Promise.all(batch.map(async ([d, rel, linked]) => (linked && !(await firstVisit(d, seen)) ? undefined : visit(d, rel))));
+      found.forEach((record, k) => {
+        if (!record) return;
+        const [dir, rel] = batch[k];
+        records.set(rel, record);
+        dirs++;
+        if (record.files.length) groups.push(record.files);
+        fileCount += record.files.length;
+        for (const p of record.problems) problems.push(p);
+        if (record.latest) latest.set(rel, record.latest);
+        for (const [name, link] of record.subdirs) next.push([`${dir}/${name}`, rel ? `${rel}/${name}` : name, link]);
+      });
       options.onProgress?.(dirs, fileCount);
     }
     queue = next;
+  }
+  if (reuse) {
+    remembered.delete(memoryKey);
+    remembered.set(memoryKey, records);
+    if (remembered.size > REMEMBER) remembered.delete(remembered.keys().next().value!);
   }
   return Catalog.build(root, groups, problems, latest, options.versions ?? "latest");
 }
