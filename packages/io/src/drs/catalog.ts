@@ -83,6 +83,11 @@ export class Catalog {
     return catalog;
   }
 
+  /** The same catalog with its own list of problems (the file records are shared). */
+  again(): Catalog {
+    return new Catalog(this.root, this.files, [...this.problems], this.versions);
+  }
+
   /** Datasets: files grouped by ESGF dataset id (and version), in time order per variable. */
   datasets(): DrsDataset[] {
     const groups = new Map<string, DrsDataset>();

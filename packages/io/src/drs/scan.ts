@@ -46,7 +46,7 @@ interface DirRecord {
 }
 
 /** The directory records of the trees scanned lately in this process, by root and layouts (the last few). */
-const remembered = new Map<string, Map<string, DirRecord>>();
+const remembered = new Map<string, { records: Map<string, DirRecord>; built?: Catalog }>();
 const REMEMBER = 4;
 
 const NETCDF = /\.nc4?$/;
@@ -64,7 +64,9 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
   const seen = new Set<string>(); // real directories, against link cycles
   const memoryKey = `${root}\u0000${JSON.stringify(compiled.map((c) => c.template))}`;
   const reuse = options.reuse !== false;
-  const before = reuse ? remembered.get(memoryKey) : undefined;
+  const memory = reuse ? remembered.get(memoryKey) : undefined;
+  const before = memory?.records;
+  let reads = 0;
   const records = new Map<string, DirRecord>();
 
   /** The files of one directory: its levels matched once per layout, then each name. */
@@ -137,6 +139,7 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
 
   /** Reads a directory (`rel` to the root): its subdirectories, and its NetCDF files classified. */
   const read = async (dir: string, rel: string, mtimeMs: number): Promise<DirRecord> => {
+    reads++;
     const record: DirRecord = { mtimeMs, subdirs: [], files: [], problems: [] };
     const problem = (path: string, kind: Problem["kind"], message: string) => record.problems.push({ path, kind, message, severity: "error" });
     let entries;
@@ -216,12 +219,16 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
     }
     queue = next;
   }
+  const policy = options.versions ?? "latest";
+  // Nothing changed since the last scan with this policy: its catalog again (with its own list of problems).
+  if (memory?.built && reads === 0 && records.size === before!.size && memory.built.versions === policy) return memory.built.again();
+  const catalog = Catalog.build(root, groups, problems, latest, policy);
   if (reuse) {
     remembered.delete(memoryKey);
-    remembered.set(memoryKey, records);
+    remembered.set(memoryKey, { records, built: catalog.again() });
     if (remembered.size > REMEMBER) remembered.delete(remembered.keys().next().value!);
   }
-  return Catalog.build(root, groups, problems, latest, options.versions ?? "latest");
+  return catalog;
 }
 
 /** True the first time a directory reached through a link is seen (a link loop would repeat it forever). */
