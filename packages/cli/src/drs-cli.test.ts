@@ -48,6 +48,8 @@ describe("meridian drs", () => {
     expect(bad.stderr).toMatch(/--where takes facet=value pairs/);
     expect(meridian("drs", "scan", "/no/such/tree").stderr).toMatch(/\/no\/such\/tree: cannot scan: no such directory/);
     expect(meridian("drs", "problems", join(out, "cmip5.csv")).stderr).toMatch(/is a catalog; problems are found by scanning/);
+    expect(meridian("drs", "scan", TREE, "--versions", "newest").stderr).toMatch(/versions must be latest, newest-per-file or all, not "newest"/);
+    expect(meridian("drs", "scan", TREE, "--project", "cmip7").stderr).toMatch(/project must be cmip5, cmip6 or auto, not "cmip7"/);
   });
 
   it("parses --where", () => {

@@ -60,6 +60,8 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
   });
   if (!rootStat.isDirectory()) throw new DrsError("cannot scan: not a directory", root);
   const project = options.project ?? "auto";
+  if (!["cmip5", "cmip6", "auto"].includes(project)) throw new DrsError(`project must be cmip5, cmip6 or auto, not ${JSON.stringify(project)}`, root);
+  if (options.versions !== undefined && !["latest", "newest-per-file", "all"].includes(options.versions)) throw new DrsError(`versions must be latest, newest-per-file or all, not ${JSON.stringify(options.versions)}`, root);
   const compiled = [...(options.templates ?? []), ...TEMPLATES.filter((t) => project === "auto" || t.project === project)].map(compile);
   const seen = new Set<string>(); // real directories, against link cycles
   const memoryKey = `${root}\u0000${JSON.stringify(compiled.map((c) => c.template))}`;
