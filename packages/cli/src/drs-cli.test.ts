@@ -1,6 +1,6 @@
 /** `meridian drs scan|query|problems` as a user runs them, on intake-esm's sample tree. */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,6 +48,8 @@ describe("meridian drs", () => {
     expect(bad.stderr).toMatch(/--where takes facet=value pairs/);
     expect(meridian("drs", "scan", "/no/such/tree").stderr).toMatch(/\/no\/such\/tree: cannot scan: no such directory/);
     expect(meridian("drs", "problems", join(out, "cmip5.csv")).stderr).toMatch(/is a catalog; problems are found by scanning/);
+    writeFileSync(join(out, "broken.json"), "{ not json");
+    expect(meridian("drs", "query", join(out, "broken.json")).stderr).toMatch(/broken\.json: not an ESM collection/);
     expect(meridian("drs", "scan", TREE, "--versions", "newest").stderr).toMatch(/versions must be latest, newest-per-file or all, not "newest"/);
     expect(meridian("drs", "scan", TREE, "--project", "cmip7").stderr).toMatch(/project must be cmip5, cmip6 or auto, not "cmip7"/);
   });

@@ -49,7 +49,12 @@ async function load(source: string, flags: ScanFlags = {}): Promise<drs.Catalog>
   if (!existsSync(source)) throw new drs.DrsError(`${source}: no such file or directory`);
   if (statSync(source).isDirectory()) return scanTree(source, flags);
   if (source.endsWith(".json")) {
-    const esm = JSON.parse(readFileSync(source, "utf8"));
+    let esm;
+    try {
+      esm = JSON.parse(readFileSync(source, "utf8"));
+    } catch (e) {
+      throw new drs.DrsError(`${source}: not an ESM collection (${(e as Error).message})`);
+    }
     if (!esm.catalog_file) throw new drs.DrsError(`${source}: an ESM collection needs "catalog_file"`);
     const csv = resolve(dirname(source), esm.catalog_file);
     return drs.Catalog.fromCSV(readFileSync(csv, "utf8"), dirname(csv));
