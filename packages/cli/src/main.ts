@@ -32,37 +32,32 @@ program.command("demo")
   .option("--datasets <dir>", "folder of datasets to use")
   .action(demo);
 
-program.command("controller")
-  .description("run a cluster controller in the foreground; engines join with `meridian engine`")
-  .option("--profile <name>", "profile whose connection file to write", "default")
-  .option("--connection <file>", "connection file to write (default: the profile's)")
-  .option("--ip <address>", "address to listen on (others than loopback need --curve)", "127.0.0.1")
+/** --profile, and --connection where a command reads or writes a connection file. */
+const profileOptions = (c: Command, connection?: string) => {
+  c.option("--profile <name>", "profile (its files: $MERIDIAN_HOME/profiles/<name>/)", "default");
+  return connection ? c.option("--connection <file>", `connection file to ${connection} (default: the profile's)`) : c;
+};
+const listenOptions = (c: Command) => c
+  .option("--ip <address>", "address to listen on (others than loopback need --curve)")
+  .option("--curve", "encrypt every connection with CurveZMQ");
+
+listenOptions(profileOptions(program.command("controller")
+  .description("run a cluster controller in the foreground; engines join with `meridian engine`"), "write"))
   .option("--client-port <port>", "port for clients (default: any free)")
   .option("--engine-port <port>", "port for engines (default: any free)")
-  .option("--curve", "encrypt every connection with CurveZMQ")
   .action(controller);
 
-program.command("engine")
-  .description("run an engine in the foreground, joining the controller of a connection file")
-  .option("--profile <name>", "profile whose connection file to read", "default")
-  .option("--connection <file>", "connection file (default: the profile's)")
+profileOptions(program.command("engine")
+  .description("run an engine in the foreground, joining the controller of a connection file"), "read")
   .action(engine);
 
 const cluster = program.command("cluster").description("a local cluster in the background: start, stop, status");
-cluster.command("start")
+listenOptions(profileOptions(cluster.command("start")
   .description("start a controller and engines in the background")
-  .option("--engines <n>", "engines to start", "2")
-  .option("--profile <name>", "profile (its files: $MERIDIAN_HOME/profiles/<name>/)", "default")
-  .option("--ip <address>", "address to listen on (others than loopback need --curve)")
-  .option("--curve", "encrypt every connection with CurveZMQ")
+  .option("--engines <n>", "engines to start", "2")))
   .action(clusterStart);
-cluster.command("stop")
-  .description("stop the profile's cluster")
-  .option("--profile <name>", "profile", "default")
-  .action(clusterStop);
-cluster.command("status")
-  .description("engines, their load, queue, tasks done and failed, tasks/s")
-  .option("--profile <name>", "profile", "default")
+profileOptions(cluster.command("stop").description("stop the profile's cluster")).action(clusterStop);
+profileOptions(cluster.command("status").description("engines, their load, queue, tasks done and failed, tasks/s"))
   .option("--json", "as JSON")
   .action(clusterStatus);
 

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Dealer } from "zeromq";
 import { Client } from "./client.ts";
-import { Cluster } from "./cluster.ts";
+import { Cluster, type ClusterOptions } from "./cluster.ts";
 import { Engine } from "./engine.ts";
 import { CancelledError, EngineDiedError, RemoteError, TaskTimeoutError } from "./errors.ts";
 import { double, fail, flaky, killEngine, noop, sleep, spin, square, whereAmI } from "./fixtures/tasks.ts";
@@ -178,12 +178,24 @@ describe("a cluster of 2 engines", () => {
   });
 });
 
+/** Runs `fn` with a new cluster, a client, and a watcher (a second client, for status while the first is busy); stops them all after. */
+async function withCluster(options: ClusterOptions, fn: (c: { cluster: Cluster; client: Client; watcher: Client }) => Promise<void>) {
+  const cluster = await Cluster.start(options);
+  const client = await cluster.connect();
+  const watcher = await cluster.connect();
+  try {
+    await fn({ cluster, client, watcher });
+  } finally {
+    watcher.close();
+    client.close();
+    await cluster.stop();
+  }
+}
+
 describe("engines that die", () => {
   it("re-dispatches the tasks of killed engines: every result once, equal to the serial run", async () => {
-    const cluster = await Cluster.start({ engines: 3 });
-    const client = await cluster.connect();
-    const watcher = await cluster.connect(); // its own connection: the other's is busy with 10,000 tasks
-    try {
+    // the watcher has its own connection: the client's is busy with 10,000 tasks
+    await withCluster({ engines: 3 }, async ({ client, watcher }) => {
       const items = Array.from({ length: 10_000 }, (_, i) => i);
       const lb = client.loadBalanced();
       const seen = new Uint8Array(items.length);
@@ -210,49 +222,36 @@ describe("engines that die", () => {
       expect(status.engineDeaths).toBeGreaterThanOrEqual(killed.size);
       // the supervisor restarted them
       await until("3 engines again", async () => (await client.engines()).length === 3);
-    } finally {
-      watcher.close();
-      client.close();
-      await cluster.stop();
-    }
+    });
   });
 
   it("fails a task that keeps killing engines with EngineDiedError, and goes on", async () => {
-    const cluster = await Cluster.start({ engines: 2 });
-    const client = await cluster.connect();
-    try {
+    await withCluster({ engines: 2 }, async ({ client }) => {
       const lb = client.loadBalanced();
       await expect(lb.apply(killEngine)).rejects.toThrow(EngineDiedError);
       await until("2 engines again", async () => (await client.engines()).length === 2, 20);
       expect(await lb.apply(square, 4)).toBe(16);
-    } finally {
-      client.close();
-      await cluster.stop();
-    }
+    });
   });
 
   it("takes a hung engine (SIGSTOP) for dead within a second and runs its task elsewhere", async () => {
-    const cluster = await Cluster.start({ engines: 2 });
-    const client = await cluster.connect();
-    const watcher = await cluster.connect();
-    let stopped: number | undefined;
-    try {
-      const lb = client.loadBalanced();
-      const result = lb.apply(sleep, 1, "finished");
-      await until("the task to start", async () => (await watcher.status()).running > 0);
-      stopped = (await watcher.status()).engines.find((e) => e.load > 0)!.pid;
-      const t = Date.now();
-      process.kill(stopped, "SIGSTOP");
-      await until("the hung engine to be dropped", async () => !(await watcher.status()).engines.some((e) => e.pid === stopped), 5);
-      const detected = Date.now() - t;
-      expect(detected).toBeLessThan(2000); // heartbeat timeout 0.5 s, plus polling on a busy machine
-      expect(await result).toBe("finished");
-    } finally {
-      if (stopped) process.kill(stopped, "SIGKILL");
-      watcher.close();
-      client.close();
-      await cluster.stop();
-    }
+    await withCluster({ engines: 2 }, async ({ client, watcher }) => {
+      let stopped: number | undefined;
+      try {
+        const lb = client.loadBalanced();
+        const result = lb.apply(sleep, 1, "finished");
+        await until("the task to start", async () => (await watcher.status()).running > 0);
+        stopped = (await watcher.status()).engines.find((e) => e.load > 0)!.pid;
+        const t = Date.now();
+        process.kill(stopped, "SIGSTOP");
+        await until("the hung engine to be dropped", async () => !(await watcher.status()).engines.some((e) => e.pid === stopped), 5);
+        const detected = Date.now() - t;
+        expect(detected).toBeLessThan(2000); // heartbeat timeout 0.5 s, plus polling on a busy machine
+        expect(await result).toBe("finished");
+      } finally {
+        if (stopped) process.kill(stopped, "SIGKILL");
+      }
+    });
   });
 
   it("leaves no process behind: at stop, and when the parent is killed", async () => {

@@ -57,9 +57,6 @@ export class Outbox {
     if (!this.busy) void this.pump();
   }
 
-  /** Messages waiting to go. */
-  get length() { return this.queue.length; }
-
   private async pump() {
     this.busy = true;
     while (this.queue.length && !this.socket.closed) {

@@ -142,9 +142,3 @@ export function matchName(c: Compiled, fromPath: Record<string, string>, name: s
 }
 
 const NONE: [string, string, string][] = [];
-
-/** Both: a file (its directory levels, then its name) against a template. */
-export function match(c: Compiled, dirs: string[], name: string): Match | undefined {
-  const fromPath = matchDir(c, dirs);
-  return fromPath && matchName(c, fromPath, name);
-}

@@ -106,7 +106,6 @@ export async function openHdf5(source: ByteSource): Promise<Backend> {
   if (!(source instanceof FileSource)) throw new UnsupportedError("HDF5 files can only be read from a file on disk", source.name);
   const path = source.path;
   const worker = threadAt(0);
-  for (let k = 1; k < threadCount; k++) threadAt(k); // helpers start with the first file, alongside
   const d = check(source.name, await worker.request(source.name, { op: "open", path })) as Description & { file: number };
   for (const v of d.variables) {
     if (d.format === "hdf5" && v.dtype !== "string" && v.dtype !== "char") v.decoding = cfWithoutDefaultFill(v);
