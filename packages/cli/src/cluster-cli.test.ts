@@ -4,7 +4,7 @@
  * the foreground; the same task runs through them as it runs serially.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,6 +53,16 @@ describe("meridian cluster", () => {
     const none = meridian("cluster", "status", "--profile", "t");
     expect(none.status).toBe(1);
     expect(none.stderr).toMatch(/cannot read the connection file .*connection\.json: ENOENT; is a cluster running/);
+  });
+
+  it("a connection file that is not one is an error naming it", () => {
+    const bad = join(home, "bad.json");
+    writeFileSync(bad, "{ not json");
+    const r = meridian("engine", "--connection", bad);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`meridian: the connection file ${bad} is not JSON\n`);
+    writeFileSync(bad, JSON.stringify({ ip: "127.0.0.1", clientPort: 1 }));
+    expect(meridian("engine", "--connection", bad).stderr).toMatch(/the connection file .*bad\.json lacks "enginePort"/);
   });
 
   it("meridian controller and meridian engine in the foreground", async () => {
