@@ -8,7 +8,7 @@ import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
 import { DrsError } from "../errors.ts";
 import type { TimeRange } from "./timerange.ts";
-import { continuity, parseTimeRange } from "./timerange.ts";
+import { parseTimeRange } from "./timerange.ts";
 
 export type VersionPolicy = "latest" | "newest-per-file" | "all";
 
@@ -72,11 +72,14 @@ export class Catalog {
     readonly versions: VersionPolicy,
   ) {}
 
-  /** Applies the version policy to scanned files and checks each dataset's time axis. */
-  /** From a scan: the files of each directory (in name order), the `latest` links found, the problems so far. */
-  static build(root: string, directories: CatalogFile[][], problems: Problem[], latest: Map<string, string>, policy: VersionPolicy): Catalog {
-    const kept = selectVersions(directories, latest, policy, problems);
-    // Directories in path order (their path with a trailing "/" sorts as their files do), each in name order.
+  /**
+   * From a scan: its series (the files of one variable in one directory, in
+   * name order), the `latest` links found, the problems so far. Applies the
+   * version policy.
+   */
+  static build(root: string, series: CatalogFile[][], problems: Problem[], latest: Map<string, string>, policy: VersionPolicy): Catalog {
+    const kept = selectVersions(series, latest, policy, problems);
+    // Directories in path order (their path with a trailing "/" sorts as their files do).
     const files = sortBy(kept, (d) => d[0].path.slice(0, d[0].path.lastIndexOf("/") + 1)).flat();
     const catalog = new Catalog(root, files, problems, policy);
     problems.splice(0, problems.length, ...sortBy(problems, (p) => `${p.path}\u0000${p.kind}`)); // the same order whatever the scan's
@@ -237,17 +240,16 @@ export function parseCSV(text: string): string[][] {
 }
 
 /**
- * The files a version policy keeps (see VersionPolicy), directory by directory;
- * conflicts under `all` are reported. A directory's files share a version and
- * a version directory (where `latest` sits); usually one variable too.
+ * The series a version policy keeps (see VersionPolicy); conflicts under `all`
+ * are reported. A series is one variable of one dataset version: its files
+ * share a version and a version directory (where `latest` sits).
  */
-function selectVersions(directories: CatalogFile[][], latest: Map<string, string>, policy: VersionPolicy, problems: Problem[]): CatalogFile[][] {
+function selectVersions(series: CatalogFile[][], latest: Map<string, string>, policy: VersionPolicy, problems: Problem[]): CatalogFile[][] {
   const name = (f: CatalogFile) => f.path.slice(f.path.lastIndexOf("/") + 1);
-  const variable = (f: CatalogFile) => f.facets[VARIABLE[f.project]];
-  const versioned = (d: CatalogFile[]) => d[0].versionDir !== undefined && d[0].facets.version !== undefined;
+  const versioned = (s: CatalogFile[]) => s[0].versionDir !== undefined && s[0].facets.version !== undefined;
   if (policy === "all" || policy === "newest-per-file") {
     const byName = new Map<string, CatalogFile[]>();
-    for (const d of directories) if (versioned(d)) for (const f of d) {
+    for (const s of series) if (versioned(s)) for (const f of s) {
       const k = `${f.versionDir}|${name(f)}`;
       const g = byName.get(k);
       if (g) g.push(f);
@@ -257,49 +259,27 @@ function selectVersions(directories: CatalogFile[][], latest: Map<string, string
       for (const group of byName.values()) {
         if (group.length > 1) for (const f of group) problems.push({ path: f.path, kind: "version", message: `the same file is in versions ${group.map((g) => g.facets.version!).sort((a, b) => versionNumber(a) - versionNumber(b)).join(", ")}`, severity: "warning" });
       }
-      return directories;
+      return series;
     }
     const newest = new Set([...byName.values()].map((g) => g.reduce((a, b) => (versionNumber(b.facets.version) > versionNumber(a.facets.version) ? b : a))));
-    return directories.map((d) => (versioned(d) ? d.filter((f) => newest.has(f)) : d)).filter((d) => d.length);
+    return series.map((s) => (versioned(s) ? s.filter((f) => newest.has(f)) : s)).filter((s) => s.length);
   }
   // latest: per dataset and variable, the version `latest` points to if it has the variable, else the newest that has it.
-  const pieces: CatalogFile[][] = [];
   const versions = new Map<string, Set<string>>(); // dataset|variable -> versions present
-  const key = (f: CatalogFile) => `${f.versionDir}|${variable(f)}`;
-  for (const d of directories) {
-    if (!versioned(d)) {
-      pieces.push(d);
-      continue;
-    }
-    // one piece per variable (a directory usually holds one)
-    const byVar = d.every((f) => variable(f) === variable(d[0])) ? [d] : [...new Set(d.map(variable))].map((v) => d.filter((f) => variable(f) === v));
-    for (const p of byVar) {
-      pieces.push(p);
-      const k = key(p[0]);
-      let set = versions.get(k);
-      if (!set) versions.set(k, (set = new Set()));
-      set.add(p[0].facets.version!);
-    }
+  const key = (s: CatalogFile[]) => `${s[0].versionDir}|${s[0].facets[VARIABLE[s[0].project]]}`;
+  for (const s of series) {
+    if (!versioned(s)) continue;
+    const k = key(s);
+    let set = versions.get(k);
+    if (!set) versions.set(k, (set = new Set()));
+    set.add(s[0].facets.version!);
   }
   const chosen = new Map<string, string>();
   for (const [k, set] of versions) {
     const linked = latest.get(k.slice(0, k.lastIndexOf("|")));
     chosen.set(k, linked && set.has(linked) ? linked : [...set].reduce((a, b) => (versionNumber(b) > versionNumber(a) ? b : a)));
   }
-  return pieces.filter((p) => p[0].versionDir === undefined || p[0].facets.version === undefined || chosen.get(key(p[0])) === p[0].facets.version);
-}
-
-/** Gaps, overlaps and duplicate time ranges in a series of files (one variable of one dataset version), sorted by start. */
-export function checkSeries(series: CatalogFile[], problems: Problem[]) {
-  for (let i = 1; i < series.length; i++) {
-    const [a, b] = [series[i - 1], series[i]];
-    if (!a.time || !b.time) continue;
-    const c = continuity(a.time, b.time);
-    if (c === "contiguous") continue;
-    const message = c === "gap" ? `a gap: ${a.time.text} is followed by ${b.time.text}`
-      : c === "duplicate" ? `the same time range as ${a.path}` : `overlaps ${a.path} (${a.time.text} and ${b.time.text})`;
-    problems.push({ path: b.path, kind: c, message, severity: "warning" });
-  }
+  return series.filter((s) => !versioned(s) || chosen.get(key(s)) === s[0].facets.version);
 }
 
 /** Sorted by a string key (the engine's sort of plain strings is several times faster than a comparator's). */

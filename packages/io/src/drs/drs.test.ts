@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DATASETS } from "../testing.ts";
 import { Catalog, checkFiles, parseCSV, scan, userTemplate } from "./index.ts";
-import { continuity, parseTimeRange } from "./timerange.ts";
+import { compareStarts, continuity, parseTimeRange, rangeDigits } from "./timerange.ts";
 
 const INTAKE = join(DATASETS, "cmip5-drs/intake-esm");
 
@@ -229,6 +229,11 @@ describe("generated trees", () => {
     const c = await scan(join(root, "ethz"), { templates: [userTemplate("{exp}/{mip}/{short_name}/{dataset}/{ensemble}", "{short_name}_{mip}_{dataset}_{exp}_{ensemble}*.nc")] });
     expect(c.files).toHaveLength(1);
     expect(c.files[0].facets).toMatchObject({ experiment: "rcp45", mip_table: "Amon", variable: "tas", model: "CanESM2", ensemble_member: "r1i1p1", frequency: "mon", modeling_realm: "atmos" });
+    // a model named like a time range, before the file's own: each file keeps its own range, and the series is checked
+    for (const t of ["185001-189912", "190001-194912", "195101-200512"]) file(`odd/Amon/tas_Amon_2000-2010_${t}.nc`);
+    const odd = await scan(join(root, "odd"), { templates: [{ name: "odd", project: "cmip5", dir: "{mip_table}", file: "{variable}_{mip_table}_{model}_{time_range}.nc" }] });
+    expect(odd.files.map((f) => [f.facets.model, f.facets.time_range, f.time?.text])).toEqual(["185001-189912", "190001-194912", "195101-200512"].map((t) => ["2000-2010", t, t]));
+    expect(odd.problems.map((p) => p.kind)).toEqual(["gap"]);
   });
 
   it("queries: values, lists, wildcards, regular expressions, time, models with everything", async () => {
@@ -255,12 +260,20 @@ describe("time ranges", () => {
     expect(parseTimeRange("197901-200012-clim")?.clim).toBe(true);
     expect(parseTimeRange("1850-200512")).toBeUndefined();
     expect(parseTimeRange("2005-1850")).toBeUndefined();
-    const r = (t: string) => parseTimeRange(t)!;
-    expect(continuity(r("1850-1899"), r("1900-1949"))).toBe("contiguous");
-    expect(continuity(r("185001-189912"), r("190002-194912"))).toBe("gap");
-    expect(continuity(r("18500101-18501230"), r("18510101-18511230"))).toBe("contiguous"); // 360-day year
-    expect(continuity(r("18500101-18501231"), r("18510101-18511231"))).toBe("contiguous");
-    expect(continuity(r("18500101-18500228"), r("18500301-18501231"))).toBe("contiguous"); // no-leap February
-    expect(continuity(r("18500101-18500227"), r("18500301-18501231"))).toBe("gap");
+    expect(continuity("1850-1899", "1900-1949")).toBe("contiguous");
+    expect(continuity("185001-189912", "190002-194912")).toBe("gap");
+    expect(continuity("18500101-18501230", "18510101-18511230")).toBe("contiguous"); // 360-day year
+    expect(continuity("18500101-18501231", "18510101-18511231")).toBe("contiguous");
+    expect(continuity("18500101-18500228", "18500301-18501231")).toBe("contiguous"); // no-leap February
+    expect(continuity("18500101-18500227", "18500301-18501231")).toBe("gap");
+    expect(continuity("18520101-18520229", "18520301-18521231")).toBe("contiguous"); // Gregorian leap February
+    expect(continuity("18500101-18500614", "18500615-18501231")).toBe("contiguous");
+    expect(continuity("185001-189912", "185001-189912")).toBe("duplicate");
+    expect(continuity("185001-189912", "189912-194912")).toBe("overlap");
+    expect(continuity("1850-1899", "189912-190012")).toBe("overlap"); // mixed precisions compare as instants
+    expect(continuity("1850-1899", "190001-190012")).toBe("contiguous"); // (no gap claimed across precisions)
+    expect(continuity("185001010000-185001011800", "185001020000-185001031800")).toBe("contiguous");
+    expect(["199001-199912", "1850-1899", "185001-185012", "18491231-18500101"].sort(compareStarts)).toEqual(["18491231-18500101", "1850-1899", "185001-185012", "199001-199912"]);
+    expect(["185001-185001", "18501-18502", "1850-18501", "185001-185001-clim", "185001-185001-cli"].map(rangeDigits)).toEqual([6, 0, 0, 6, 0]);
   });
 });

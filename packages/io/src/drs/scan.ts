@@ -5,12 +5,13 @@
  * recorded, not followed (their files are reached through the real version);
  * drslib's `files/` store is skipped (its files are reached through `vN/`).
  */
+import { statSync } from "node:fs";
 import { readdir, readlink, stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { DrsError } from "../errors.ts";
-import { Catalog, checkSeries, sortBy, type CatalogFile, type Problem, type VersionPolicy } from "./catalog.ts";
+import { Catalog, type CatalogFile, type Problem, type VersionPolicy } from "./catalog.ts";
 import { compile, matchDir, matchName, TEMPLATES, type DrsTemplate, type Match } from "./templates.ts";
-import { parseTimeRange } from "./timerange.ts";
+import { compareStarts, continuity, parseTimeRange, rangeDigits, type TimeRange } from "./timerange.ts";
 import { CMIP5_TABLES, timePrecision } from "./vocab.ts";
 
 export interface ScanOptions {
@@ -41,8 +42,87 @@ interface DirRecord {
   subdirs: [string, boolean][];
   /** Where a `latest` entry here points. */
   latest?: string;
-  files: CatalogFile[];
+  /** Its files, one piece per variable (a series: one variable of one dataset version). */
+  pieces: CatalogFile[][];
   problems: Problem[];
+}
+
+/** What a directory's files of one shape (their name but for its time range) share. */
+interface Shape {
+  /** The directory, relative to the root. */
+  dir: string;
+  project: "cmip5" | "cmip6";
+  template: string;
+  /** With the time range of the first file of the shape. */
+  facets: Record<string, string>;
+  mismatches: Match["mismatches"];
+  versionDir?: string;
+  /** Where the time range sits in the names: characters before it and after it (none: the facets' own). */
+  timeAt?: [number, number];
+}
+
+/**
+ * A scanned file: its name and its shape. Its path, time range and facets are
+ * built when asked for: a scan of 200,000 files then keeps two small things
+ * per file instead of ten (garbage collection was a third of a scan's time).
+ */
+class ScannedFile implements CatalogFile {
+  #facets?: Record<string, string>;
+  #time?: TimeRange;
+  constructor(
+    private readonly name: string,
+    private readonly shape: Shape,
+  ) {}
+  get path() {
+    return this.shape.dir ? `${this.shape.dir}/${this.name}` : this.name;
+  }
+  get project() {
+    return this.shape.project;
+  }
+  get template() {
+    return this.shape.template;
+  }
+  get versionDir() {
+    return this.shape.versionDir;
+  }
+  /** As the name writes it (valid: checked by the scan). */
+  get timeRange(): string | undefined {
+    const at = this.shape.timeAt;
+    return at ? this.name.slice(at[0], this.name.length - at[1]) : this.shape.facets.time_range;
+  }
+  get facets() {
+    return (this.#facets ??= this.shape.timeAt ? { ...this.shape.facets, time_range: this.timeRange! } : { ...this.shape.facets });
+  }
+  get time() {
+    const text = this.timeRange;
+    return text === undefined ? undefined : (this.#time ??= parseTimeRange(text));
+  }
+  toJSON(): CatalogFile {
+    const { path, project, template, facets, time, versionDir } = this;
+    return { path, project, template, facets, ...(time && { time }), ...(versionDir !== undefined && { versionDir }) };
+  }
+}
+
+/** A shape's layout match (none: the name fits no layout), the precision its frequency implies, its files here. */
+interface ShapeHit {
+  shape?: Shape;
+  precision?: number[];
+  series?: ScannedFile[];
+}
+
+/** Gaps, overlaps and duplicate time ranges in a series of files (one variable of one dataset version). */
+function checkSeries(files: ScannedFile[], problems: Problem[]) {
+  const timed = files.filter((f) => f.timeRange !== undefined);
+  // (names sort by time already, but for mixed precisions)
+  if (!timed.every((f, i) => !i || compareStarts(timed[i - 1].timeRange!, f.timeRange!) <= 0)) timed.sort((a, b) => compareStarts(a.timeRange!, b.timeRange!) || (a.path < b.path ? -1 : 1));
+  for (let i = 1; i < timed.length; i++) {
+    const a = timed[i - 1], b = timed[i];
+    const c = continuity(a.timeRange!, b.timeRange!);
+    if (c === "contiguous") continue;
+    const message = c === "gap" ? `a gap: ${a.timeRange} is followed by ${b.timeRange}`
+      : c === "duplicate" ? `the same time range as ${a.path}` : `overlaps ${a.path} (${a.timeRange} and ${b.timeRange})`;
+    problems.push({ path: b.path, kind: c, message, severity: "warning" });
+  }
 }
 
 /** The directory records of the trees scanned lately in this process, by root and layouts (the last few). */
@@ -52,6 +132,7 @@ const REMEMBER = 4;
 const NETCDF = /\.nc4?$/;
 /** A filename's time range, as the layouts write it: `_N1-N2[-clim]` before the next part or the extension. */
 const TIME_TOKEN = /_(\d{4,14}-\d{4,14}(?:-clim)?)(?=[_.])/;
+const RANGE_TEXT = /^\d{4,14}-\d{4,14}(?:-clim)?$/;
 
 export async function scan(rootPath: string, options: ScanOptions = {}): Promise<Catalog> {
   const root = resolve(rootPath);
@@ -78,71 +159,87 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
       record.problems.push({ path, kind, message, severity });
     const parts = relDir ? relDir.split("/") : [];
     const fits = compiled.map((c) => matchDir(c, parts));
-    // per layout, the directory holding its version level
-    const versionDirs = compiled.map((c) => {
-      const k = c.levels.indexOf("{version}");
-      return k < 0 ? undefined : parts.slice(0, parts.length - c.levels.length + k).join("/");
-    });
-    const series: CatalogFile[] = [];
     names.sort();
     // The files of a directory differ by their time range only, as a rule: a name is
-    // matched once per shape (the name without its time range), then reused.
-    const shapes = new Map<string, { found?: Match; k: number; precision?: number[] }>();
+    // matched once per shape (the name but for its time range), then reused.
+    const shapes = new Map<string, ShapeHit>();
+    let last: { before: string; after: string; hit: ShapeHit } | undefined;
     for (const name of names) {
-      const path = relDir ? `${relDir}/${name}` : name;
-      const t = TIME_TOKEN.exec(name);
-      const shape = t ? `${name.slice(0, t.index)}\u0000${name.slice(t.index + t[0].length)}` : name;
-      let hit = shapes.get(shape);
-      if (!hit) {
-        let found: Match | undefined, k = 0;
-        for (; k < compiled.length && !found; k++) if (fits[k]) found = matchName(compiled[k], fits[k]!, name);
-        if (found && found.project === "cmip5" && found.facets.mip_table) {
-          // What a MIP table implies, where the layout has no level for it.
-          const table = CMIP5_TABLES[found.facets.mip_table];
-          found.facets.frequency ??= table.frequency;
-          if (table.realm) found.facets.modeling_realm ??= table.realm;
-        }
-        shapes.set(shape, (hit = { found, k, precision: found && timePrecision(found.facets.frequency ?? "") }));
+      const path = () => (relDir ? `${relDir}/${name}` : name); // (for problems only)
+      // the previous name's shape, as a rule: no regular expression, no key built
+      let hit: ShapeHit | undefined, text: string | undefined;
+      if (last && name.length > last.before.length + last.after.length && name.startsWith(last.before) && name.endsWith(last.after)) {
+        text = name.slice(last.before.length, name.length - last.after.length);
+        if (RANGE_TEXT.test(text)) hit = last.hit;
       }
-      const found = hit.found;
-      if (!found) {
+      if (!hit) {
+        const t = TIME_TOKEN.exec(name);
+        text = t?.[1];
+        const before = t ? t.index + 1 : 0, after = t ? name.length - before - t[1].length : 0;
+        const key = t ? `${name.slice(0, before)}\u0000${name.slice(name.length - after)}` : name;
+        hit = shapes.get(key) ?? shapeOf(name, relDir, parts, fits, t ? [before, after] : undefined);
+        shapes.set(key, hit);
+        // a layout whose time range is not the one the scan looks for: each name is its own shape
+        if (hit.shape && hit.shape.facets.time_range !== undefined && !hit.shape.timeAt && key !== name) shapes.set(name, (hit = shapeOf(name, relDir, parts, fits))), (text = undefined);
+        else if (t) last = { before: name.slice(0, before), after: name.slice(name.length - after), hit };
+      }
+      const shape = hit.shape;
+      if (!shape) {
         const why = compiled.some((c) => c.file.test(name)) ? "its directories fit no known layout" : "its name fits no known DRS filename";
-        problem(path, "layout", `${why} (tried ${compiled.map((c) => c.template.name).join(", ")})`);
+        problem(path(), "layout", `${why} (tried ${compiled.map((c) => c.template.name).join(", ")})`);
         continue;
       }
-      // the shape's facets, with this file's own time range
-      const f: Record<string, string> = found.facets.time_range !== undefined && t ? { ...found.facets, time_range: t[1] } : { ...found.facets };
-      for (const [facet, inPath, inName] of found.mismatches) problem(path, "mismatch", `${facet} is "${inPath}" in the path but "${inName}" in the name; the name's is used`, "warning");
-      const entry: CatalogFile = { path, project: found.project, template: found.template, facets: f };
-      if (versionDirs[hit.k - 1] !== undefined) entry.versionDir = versionDirs[hit.k - 1];
-      if (f.time_range) {
-        const range = parseTimeRange(f.time_range);
-        const precision = hit.precision;
-        if (!range) problem(path, "time", `time range ${f.time_range} is not two dates of one precision, in order`);
-        else {
-          entry.time = range;
-          if (precision && !precision.includes(range.start.length)) problem(path, "time", `time range ${f.time_range} has ${range.start.length} digits; frequency ${f.frequency} implies ${precision.join(" or ")}`, "warning");
+      for (const [facet, inPath, inName] of shape.mismatches) problem(path(), "mismatch", `${facet} is "${inPath}" in the path but "${inName}" in the name; the name's is used`, "warning");
+      if (shape.facets.time_range !== undefined) {
+        text ??= shape.facets.time_range;
+        const n = rangeDigits(text);
+        if (!n) {
+          problem(path(), "time", `time range ${text} is not two dates of one precision, in order`);
+          continue;
         }
+        if (hit.precision && !hit.precision.includes(n)) problem(path(), "time", `time range ${text} has ${n} digits; frequency ${shape.facets.frequency} implies ${hit.precision.join(" or ")}`, "warning");
       }
-      series.push(entry);
+      hit.series!.push(new ScannedFile(name, shape));
     }
-    record.files = series;
     // Each variable's files here are one series (one dataset version): gaps, overlaps, duplicates.
-    const byVariable = new Map<string, CatalogFile[]>();
-    for (const f of series) {
-      const v = f.facets.variable ?? f.facets.variable_id ?? "";
-      const g = byVariable.get(v);
-      if (g) g.push(f);
-      else byVariable.set(v, [f]);
+    const byVariable = new Map<string, ScannedFile[]>();
+    for (const hit of new Set(shapes.values())) {
+      if (!hit.series?.length) continue;
+      const v = hit.shape!.facets.variable ?? hit.shape!.facets.variable_id ?? "";
+      const series = byVariable.get(v);
+      if (!series) byVariable.set(v, hit.series);
+      else byVariable.set(v, [...series, ...hit.series].sort((a, b) => (a.path < b.path ? -1 : 1))); // several shapes: back to name order
     }
-    // (names sort by time already, but for mixed precisions)
-    for (const g of byVariable.values()) if (g.length > 1) checkSeries(g.every((f, i) => !i || (f.time?.from ?? "") >= (g[i - 1].time?.from ?? "")) ? g : sortBy(g, (f) => `${f.time?.from ?? ""}\u0000${f.path}`), record.problems);
+    for (const series of byVariable.values()) {
+      record.pieces.push(series);
+      checkSeries(series, record.problems);
+    }
+  };
+
+  /** A name's layout and facets, and what they imply. */
+  const shapeOf = (name: string, dir: string, parts: string[], fits: (Record<string, string> | undefined)[], timeAt?: [number, number]): ShapeHit => {
+    let found: Match | undefined, k = 0;
+    for (; k < compiled.length && !found; k++) if (fits[k]) found = matchName(compiled[k], fits[k]!, name);
+    if (!found) return {};
+    if (found.project === "cmip5" && found.facets.mip_table) {
+      // What a MIP table implies, where the layout has no level for it.
+      const table = CMIP5_TABLES[found.facets.mip_table];
+      found.facets.frequency ??= table.frequency;
+      if (table.realm) found.facets.modeling_realm ??= table.realm;
+    }
+    const shape: Shape = { dir, project: found.project, template: found.template, facets: found.facets, mismatches: found.mismatches };
+    // (the time range the layout found is the one the scan finds, as a rule)
+    if (timeAt && found.facets.time_range === name.slice(timeAt[0], name.length - timeAt[1])) shape.timeAt = timeAt;
+    // the directory holding the layout's version level
+    const c = compiled[k - 1], level = c.levels.indexOf("{version}");
+    if (level >= 0) shape.versionDir = parts.slice(0, parts.length - c.levels.length + level).join("/");
+    return { shape, precision: timePrecision(found.facets.frequency ?? ""), series: [] };
   };
 
   /** Reads a directory (`rel` to the root): its subdirectories, and its NetCDF files classified. */
   const read = async (dir: string, rel: string, mtimeMs: number): Promise<DirRecord> => {
     reads++;
-    const record: DirRecord = { mtimeMs, subdirs: [], files: [], problems: [] };
+    const record: DirRecord = { mtimeMs, subdirs: [], pieces: [], problems: [] };
     const problem = (path: string, kind: Problem["kind"], message: string) => record.problems.push({ path, kind, message, severity: "error" });
     let entries;
     try {
@@ -156,8 +253,8 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
     const names: string[] = [];
     const at = (name: string) => (rel ? `${rel}/${name}` : name);
     for (const d of entries) {
-      const path = `${dir}/${d.name}`;
       if (d.isSymbolicLink()) {
+        const path = `${dir}/${d.name}`;
         const target = await stat(path).catch(() => undefined);
         if (!target) {
           problem(at(d.name), "broken-link", `a link to ${await readlink(path).catch(() => "?")}, which does not exist`);
@@ -185,10 +282,12 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
   };
 
   /** A directory's record: the one an earlier scan made while its mtime is the same, else read now. */
-  const visit = async (dir: string, rel: string): Promise<DirRecord> => {
+  const visit = (dir: string, rel: string): DirRecord | Promise<DirRecord> => {
     if (!reuse) return read(dir, rel, -1);
-    // (a link inside changes the directory's mtime when replaced, as `ln -sfn` does)
-    const mtimeMs = (await stat(dir).catch(() => undefined))?.mtimeMs ?? -1;
+    // (a link inside changes the directory's mtime when replaced, as `ln -sfn` does.
+    // A directory's attributes are in the kernel's cache, and a thread-pool round trip
+    // per directory would double a rescan's time.)
+    const mtimeMs = mtimeOf(dir);
     const old = before?.get(rel);
     return old && mtimeMs >= 0 && old.mtimeMs === mtimeMs ? old : read(dir, rel, mtimeMs);
   };
@@ -209,10 +308,9 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
       found.forEach((record, k) => {
         if (!record) return;
         const [dir, rel] = batch[k];
-        records.set(rel, record);
+        if (reuse) records.set(rel, record);
         dirs++;
-        if (record.files.length) groups.push(record.files);
-        fileCount += record.files.length;
+        for (const piece of record.pieces) groups.push(piece), (fileCount += piece.length);
         for (const p of record.problems) problems.push(p);
         if (record.latest) latest.set(rel, record.latest);
         for (const [name, link] of record.subdirs) next.push([`${dir}/${name}`, rel ? `${rel}/${name}` : name, link]);
@@ -231,6 +329,15 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
     if (remembered.size > REMEMBER) remembered.delete(remembered.keys().next().value!);
   }
   return catalog;
+}
+
+/** A directory's mtime (ms), or -1 when it cannot be had. */
+function mtimeOf(dir: string): number {
+  try {
+    return statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? -1;
+  } catch {
+    return -1;
+  }
 }
 
 /** True the first time a directory reached through a link is seen (a link loop would repeat it forever). */

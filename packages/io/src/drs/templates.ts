@@ -62,7 +62,7 @@ export const CHECKS: Record<string, Check> = {
   time_range: re(/^\d{4,14}-\d{4,14}(-clim)?$/),
   geo: re(/^g-[A-Za-z0-9-]+$/),
 };
-const check = (facet: string, v: string) => (CHECKS[facet] ?? re(COMPONENT))(v);
+const component = re(COMPONENT);
 
 /** A template ready to match: its levels, and its filename as a regular expression. */
 export interface Compiled {
@@ -72,6 +72,8 @@ export interface Compiled {
   fileFacets: string[];
   /** For each filename facet, its check when the pattern alone does not settle it. */
   fileChecks: (Check | undefined)[];
+  /** For each directory level: its facet and check, or undefined for a literal name. */
+  levelChecks: ([string, Check] | undefined)[];
 }
 
 export function compile(template: DrsTemplate): Compiled {
@@ -88,7 +90,9 @@ export function compile(template: DrsTemplate): Compiled {
   }
   // The pattern already limits components to letters, digits and hyphens, and time ranges and geo to their form.
   const fileChecks = fileFacets.map((f) => (f in CHECKS && f !== "time_range" && f !== "geo" ? CHECKS[f] : undefined));
-  return { template, levels: template.dir.split("/").filter(Boolean), file: new RegExp(`^${src}$`), fileFacets, fileChecks };
+  const levels = template.dir.split("/").filter(Boolean);
+  const levelChecks = levels.map((l): [string, Check] | undefined => (l[0] === "{" ? [l.slice(1, -1), CHECKS[l.slice(1, -1)] ?? component] : undefined));
+  return { template, levels, file: new RegExp(`^${src}$`), fileFacets, fileChecks, levelChecks };
 }
 
 /** A file's facets by one template, with the disagreements between its path and its name. */
@@ -106,13 +110,13 @@ export function matchDir(c: Compiled, dirs: string[]): Record<string, string> | 
   const offset = dirs.length - c.levels.length;
   const fromPath: Record<string, string> = {};
   for (let k = 0; k < c.levels.length; k++) {
-    const level = c.levels[k], value = dirs[offset + k];
-    if (level[0] !== "{") {
-      if (value !== level) return undefined;
+    const value = dirs[offset + k], facetCheck = c.levelChecks[k];
+    if (!facetCheck) {
+      if (value !== c.levels[k]) return undefined;
       continue;
     }
-    const facet = level.slice(1, -1);
-    if (!check(facet, value)) return undefined;
+    const [facet, check] = facetCheck;
+    if (!check(value)) return undefined;
     if (fromPath[facet] !== undefined && fromPath[facet] !== value) return undefined; // a facet twice in the path
     fromPath[facet] = value;
   }
