@@ -130,6 +130,7 @@ describe("generated trees", () => {
   file(`${esgf}/v1/tas/notes.txt`, "hello"); // not NetCDF
   link("nowhere.nc", `${esgf}/v1/tas/tas_Amon_HadGEM2-ES_rcp85_r1i1p1_205512-208011.nc`); // broken link
   file(`${esgf}/v1/tas/tas_Amon_HadGEM2-ES_rcp85_r1i1p1_2005-2030.nc`); // precision does not fit mon
+  file(`${esgf}/v1/tas/tas_Amon_HadGEM2-ES_rcp85_r1i1p1_205512-20801.nc`); // dates of two precisions
 
   it("reads every layout, and follows `latest` per variable", async () => {
     const c = await scan(root);
@@ -157,6 +158,8 @@ describe("generated trees", () => {
     expect(at("notes.txt")).toEqual(["not-netcdf: not a NetCDF file (.nc)"]);
     expect(at("205512-208011")).toEqual([expect.stringMatching(/^broken-link: a link to nowhere\.nc, which does not exist/)]);
     expect(at("_2005-2030.nc")).toEqual([expect.stringMatching(/^time: time range 2005-2030 has 4 digits; frequency mon implies 6/)]);
+    expect(at("205512-20801.nc")).toEqual(["time: time range 205512-20801 is not two dates of one precision, in order"]);
+    expect(c.files.some((f) => f.path.endsWith("205512-20801.nc"))).toBe(false); // an error leaves the file out
     expect(at("190101-194912")).toEqual([expect.stringMatching(/^gap: .*185001-189912 is followed by 190101-194912/)]);
     expect(at("194501-200512.nc4")).toEqual([expect.stringMatching(/^duplicate: the same time range as/)]);
     expect(at("194501-200512.nc").filter((m) => m.startsWith("overlap"))).toEqual([expect.stringMatching(/^overlap: overlaps .*190101-194912\.nc \(190101-194912 and 194501-200512\)/)]);
