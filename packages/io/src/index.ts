@@ -11,4 +11,5 @@ export { type DType, type NumericDType, type NumericArray, type ArrayData, itemS
 export { FileSource, MemorySource, setMaxOpenFiles, openFileCount, type ByteSource } from "./source.ts";
 export { setHdf5Threads, setHdf5Timeout } from "./formats/hdf5/index.ts";
 export * from "./errors.ts";
+export { Calendar, TimeAxis, TimeError, parseTimeUnits, SEASONS, seasonOf, type CalendarName, type CFDate, type TimeUnits } from "./time.ts";
 export * as drs from "./drs/index.ts";
