@@ -1,0 +1,177 @@
+/**
+ * A reduction: a chain of operators over one series, or over the members of
+ * an ensemble. The plan splits the series into pieces (by file, then slabs of
+ * time steps; never by the number of engines), engines or this process
+ * compute each piece (tasks.ts), and the results merge in piece order, so the
+ * answer is the same, bit for bit, however many engines computed it. What
+ * follows the engines' part of the chain is applied here (evaluate.ts).
+ */
+import type { LoadBalancedView } from "@meridian/cluster";
+import { open } from "@meridian/io";
+import { merge, type GroupAcc } from "./accumulate.ts";
+import { ReduceError } from "./errors.ts";
+import { apply, cellsOf, finishGroups, timeGroups, type Field } from "./evaluate.ts";
+import { cellAreas, findGrid, type AreaMethod } from "./field.ts";
+import { parseChain, type Operator } from "./operators.ts";
+import { openSeries, type Series } from "./series.ts";
+import { reducePiece, type Piece, type PieceResult, type Slab } from "./tasks.ts";
+
+export interface ReduceOptions {
+  variable: string;
+  /** A file with the cell areas (areacella) for field statistics. */
+  area?: string;
+  /** Field statistics with CDO's own cell areas (great-circle cells) instead of exact ones. */
+  cdoCompat?: boolean;
+  /** A result value is missing unless at least this fraction of its inputs is valid. */
+  minValid?: number;
+  /** Where the pieces run (default: here, one after the other). */
+  view?: LoadBalancedView;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+  /** Time steps per piece (default: about 32 MiB of float32 values per member). */
+  pieceSteps?: number;
+}
+
+export interface Reduction {
+  field: Field;
+  /** The series reduced (one per member). */
+  series: Series[];
+  areaMethod?: AreaMethod;
+  pieces: number;
+}
+
+/**
+ * Reduces `inputs` (the files of one series, or one list of files per
+ * member) with the chain `ops` (e.g. "yearmonmean,fldmean").
+ */
+export async function reduce(ops: string | Operator[], inputs: string[] | string[][], options: ReduceOptions): Promise<Reduction> {
+  const chain = typeof ops === "string" ? parseChain(ops) : ops;
+  const members = (inputs.length && Array.isArray(inputs[0]) ? inputs : [inputs]) as string[][];
+  const series = await Promise.all(members.map((paths) => openSeries(paths, options.variable)));
+  const first = series[0];
+  chain.slice(1).forEach((op) => {
+    if (op.kind === "ensemble") throw new ReduceError(`${op.name} must come first in the chain: members are combined before anything else`);
+  });
+  if (chain[0].kind === "ensemble") checkMembers(series);
+  else if (series.length > 1) throw new ReduceError(`${series.length} members given but ${chain[0].name} takes one series; start the chain with an ens* operator`);
+
+  // The engines' part: members combined, field statistics, then the first time statistic.
+  let k = 0;
+  const ensemble = chain[0].kind === "ensemble" ? chain[k++] : undefined;
+  const fieldOps: Operator[] = [];
+  while (chain[k]?.kind === "field") fieldOps.push(chain[k++]);
+  const timeOp = chain[k]?.kind === "time" ? chain[k++] : undefined;
+  const rest = chain.slice(k);
+
+  // What the field looks like after each engine field statistic (no data yet).
+  let meta: Field = { variable: options.variable, dims: first.dims, shape: first.shape, data: new Float64Array(0), time: new Float64Array(0), axis: first.axis, coords: first.coords, attrs: first.attrs, cellMethods: [], notes: [] };
+  if (ensemble) meta.cellMethods = [`realization: ${ensemble.stat === "pctl" ? `percentile ${ensemble.param}` : ensemble.stat} (${series.length} members)`];
+  const needsAreas = chain.some((op) => op.kind === "field" && op.over !== "lon");
+  const { areas, method: areaMethod, note } = needsAreas ? await areaWeights(first, options) : { areas: undefined, method: undefined, note: undefined };
+  if (note) meta.notes.push(note);
+  const field: Piece["field"] = [];
+  for (const op of fieldOps) {
+    const grid = findGrid(meta.dims, meta.coords, op.name);
+    const ny = meta.shape[grid.latDim], nx = meta.shape[grid.lonDim];
+    field.push({ stat: op.stat, over: op.over!, layers: cellsOf(meta.shape) / (ny * nx), ny, nx });
+    meta = apply(meta, op, { areas });
+  }
+  const tg = timeOp ? timeGroups({ time: first.time, axis: first.axis }, timeOp) : undefined;
+
+  const pieces = plan(series, options.pieceSteps).map(([start, slabs], index): Piece => {
+    const steps = slabs[0].reduce((s, x) => s + x.count, 0);
+    const p: Piece = { index, variable: options.variable, members: slabs, steps, cells: cellsOf(first.shape) };
+    if (ensemble) p.ensemble = { stat: ensemble.stat, param: ensemble.param };
+    if (field.length) (p.field = field), (p.areas = areas);
+    if (options.minValid) p.minValid = options.minValid;
+    if (tg) p.time = { stat: timeOp!.stat, groupOf: tg.groupOf.slice(start, start + steps), weights: tg.weights?.slice(start, start + steps) };
+    return p;
+  });
+
+  const results = await run(pieces, options);
+  let result: Field;
+  if (tg) {
+    const accs = new Map<number, GroupAcc>();
+    for (const r of results) {
+      for (const g of r.groups!) {
+        const have = accs.get(g.group);
+        if (have) merge(have, g, timeOp!.stat);
+        else accs.set(g.group, g);
+      }
+    }
+    result = finishGroups(meta, first, timeOp!, tg, accs, options.minValid);
+  } else {
+    const cells = cellsOf(meta.shape);
+    const data = new Float64Array(first.time.length * cells);
+    let at = 0;
+    for (const r of results) data.set(r.values!, at), (at += r.values!.length);
+    result = { ...meta, data, time: first.time, timeBounds: first.timeBounds };
+  }
+  for (const op of rest) result = apply(result, op, { areas, minValid: options.minValid });
+  return { field: result, series, areaMethod, pieces: pieces.length };
+}
+
+/** Members must share their time steps (same count, same stamps) and grid. */
+function checkMembers(series: Series[]) {
+  const a = series[0];
+  for (const s of series.slice(1)) {
+    const where = s.files[0].path;
+    if (s.shape.join() !== a.shape.join()) throw new ReduceError(`grid [${s.shape}] differs from [${a.shape}] of ${a.files[0].path}; members must share a grid`, where);
+    if (s.time.length !== a.time.length || s.time.some((t, i) => Math.abs(t - a.time[i]) > 1)) throw new ReduceError(`time steps differ from those of ${a.files[0].path} (${s.time.length} against ${a.time.length}); members must share their time steps`, where);
+  }
+}
+
+/** Pieces: [first step, slabs per member], split at the first member's file boundaries and every `maxSteps` steps. */
+function plan(series: Series[], pieceSteps?: number): [number, Slab[][]][] {
+  const first = series[0];
+  const bytesPerStep = cellsOf(first.shape) * 4 * series.length;
+  const maxSteps = Math.max(1, pieceSteps ?? Math.floor((32 << 20) / bytesPerStep));
+  const cuts: number[] = [];
+  for (const f of first.files) for (let s = 0; s < f.steps; s += maxSteps) cuts.push(f.offset + s);
+  cuts.push(first.time.length);
+  const out: [number, Slab[][]][] = [];
+  for (let i = 0; i + 1 < cuts.length; i++) out.push([cuts[i], series.map((s) => slabsOf(s, cuts[i], cuts[i + 1]))]);
+  return out;
+}
+
+/** The file slabs of steps [a, b) of a series. */
+function slabsOf(s: Series, a: number, b: number): Slab[] {
+  const out: Slab[] = [];
+  for (const f of s.files) {
+    const lo = Math.max(a, f.offset), hi = Math.min(b, f.offset + f.steps);
+    if (lo < hi) out.push({ path: f.path, start: lo - f.offset, count: hi - lo });
+  }
+  return out;
+}
+
+async function run(pieces: Piece[], options: ReduceOptions): Promise<PieceResult[]> {
+  if (options.view) return options.view.map(reducePiece, pieces, { onProgress: options.onProgress, signal: options.signal });
+  const out: PieceResult[] = [];
+  for (const p of pieces) {
+    options.signal?.throwIfAborted();
+    out.push(await reducePiece(p));
+    options.onProgress?.(out.length, pieces.length);
+  }
+  return out;
+}
+
+/** Cell areas for field statistics: the given areacella, else exact from the bounds (or CDO's), else cos(lat). */
+async function areaWeights(s: Series, options: ReduceOptions): Promise<{ areas: Float64Array; method: AreaMethod; note?: string }> {
+  const grid = findGrid(s.dims, s.coords, "field statistics");
+  const ny = grid.lat.values.length, nx = grid.lon.values.length;
+  if (options.area) {
+    const ds = await open(options.area);
+    try {
+      const name = Object.keys(ds.variables).find((n) => /^areacell/.test(n) || ds.variables[n].attrs.standard_name === "cell_area");
+      if (!name) throw new ReduceError(`no cell area variable (areacella, standard_name cell_area) in the file`, options.area);
+      const v = ds.variables[name];
+      if (v.shape.join() !== [ny, nx].join()) throw new ReduceError(`${name} has shape [${v.shape}], the grid is [${ny}, ${nx}]`, options.area);
+      return { areas: Float64Array.from((await v.read()).data as ArrayLike<number>), method: "areacella", note: `area weights: ${name} from ${options.area}` };
+    } finally {
+      await ds.close();
+    }
+  }
+  if (options.cdoCompat) return { areas: cellAreas(grid, "cdo"), method: "cdo", note: "area weights: CDO's (cells as great-circle quadrilaterals)" };
+  if (grid.lat.bounds && grid.lon.bounds) return { areas: cellAreas(grid, "bounds"), method: "bounds", note: "area weights: exact, from the cell bounds" };
+  return { areas: cellAreas(grid, "cos-lat"), method: "cos-lat", note: "area weights: cos(latitude), the grid has no cell bounds (warning: approximate)" };
+}
