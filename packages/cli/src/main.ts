@@ -6,6 +6,7 @@ import { demo } from "./commands/demo.ts";
 import { drsProblems, drsQuery, drsScan } from "./commands/drs.ts";
 import { info } from "./commands/info.ts";
 import { read } from "./commands/read.ts";
+import { reduceCommand } from "./commands/reduce.ts";
 
 const program = new Command("meridian")
   .description("Climate and astronomy data analysis with parallel reductions")
@@ -60,6 +61,23 @@ profileOptions(cluster.command("stop").description("stop the profile's cluster")
 profileOptions(cluster.command("status").description("engines, their load, queue, tasks done and failed, tasks/s"))
   .option("--json", "as JSON")
   .action(clusterStatus);
+
+program.command("reduce")
+  .description("CDO-style operators over files: e.g. meridian reduce yearmonmean,fldmean tas_*.nc --var tas --out out.nc")
+  .argument("<ops>", "operators in the order they apply, comma-separated (yearmonmean,fldmean; enspctl,90)")
+  .argument("[files...]", "the files of one series (any order of reference dates); for ens* operators, of several members")
+  .requiredOption("--var <name>", "the variable to reduce")
+  .option("--out <file>", "write the result: .nc (CF NetCDF classic), .csv (one row per point) or .json")
+  .option("--engines <n>", "start a local cluster of n engines for this run")
+  .option("--connection <file>", "run on the cluster of this connection file")
+  .option("--area <file>", "cell areas (areacella) for field statistics")
+  .option("--cdo-compat", "field statistics with CDO's cell areas (great-circle cells), to match CDO")
+  .option("--min-valid <fraction>", "a result is missing unless this fraction of its inputs is valid")
+  .option("--catalog <root-or-csv>", "reduce every dataset a DRS tree or catalog holds (with --where)")
+  .option("--where <tests>", "with --catalog: facet tests, e.g. experiment=historical,frequency=mon")
+  .option("--by <facets>", "with --catalog: group datasets (members averaged) by these facets", "model")
+  .option("--ensemble <stats>", "with --catalog: statistics across groups per year (or month): mean,std,min,max,median,p10,p90", "mean,std")
+  .action(reduceCommand);
 
 const drs = program.command("drs").description("catalogs of CMIP5/CMIP6 trees in the Data Reference Syntax");
 const scanOptions = (c: Command) => c

@@ -44,9 +44,8 @@ function combine(v: Float64Array, k: number, stat: Stat, param?: number): number
   }
 }
 
-/** Percentile p of values, linear between the closest ranks (numpy's default). */
+/** Percentile p of values by nearest rank, CDO's default: the ⌈p/100·n⌉-th smallest (the smallest for p = 0). */
 export function percentile(values: Float64Array, p: number): number {
   const s = Float64Array.from(values).sort();
-  const pos = (p / 100) * (s.length - 1), lo = Math.floor(pos);
-  return lo + 1 < s.length ? s[lo] + (pos - lo) * (s[lo + 1] - s[lo]) : s[lo];
+  return s[Math.min(s.length, Math.max(1, Math.ceil((p / 100) * s.length - 1e-9))) - 1];
 }

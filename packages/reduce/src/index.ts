@@ -5,3 +5,4 @@ export { apply, type Field } from "./evaluate.ts";
 export { cellAreas, findGrid, EARTH_RADIUS, type AreaMethod } from "./field.ts";
 export { groupSteps, type TimeGroups } from "./groups.ts";
 export { ReduceError } from "./errors.ts";
+export { reduceArchive, archiveCSV, type ArchiveOptions, type ArchiveResult, type GroupSeries } from "./archive.ts";

@@ -6,23 +6,9 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { drs } from "@meridian/io";
+import { progress } from "../progress.ts";
 
 interface ScanFlags { project?: "cmip5" | "cmip6" | "auto"; template?: string; versions?: drs.VersionPolicy; check?: boolean; out?: string }
-
-/** A live line on stderr when it is a terminal. */
-const progress = (label: string) => {
-  if (!process.stderr.isTTY) return { update: (_: string) => {}, done: () => {} };
-  let last = 0;
-  return {
-    update(text: string) {
-      const now = Date.now();
-      if (now - last < 100) return;
-      last = now;
-      process.stderr.write(`\r${label}: ${text}\x1b[K`);
-    },
-    done: () => process.stderr.write("\r\x1b[K"),
-  };
-};
 
 async function scanTree(root: string, flags: ScanFlags): Promise<drs.Catalog> {
   const templates = flags.template ? [userTemplateFlag(flags.template, flags.project)] : [];
@@ -45,7 +31,7 @@ function userTemplateFlag(text: string, project?: string) {
 }
 
 /** A tree to scan, or a catalog's .csv or .json. */
-async function load(source: string, flags: ScanFlags = {}): Promise<drs.Catalog> {
+export async function load(source: string, flags: ScanFlags = {}): Promise<drs.Catalog> {
   if (!existsSync(source)) throw new drs.DrsError(`${source}: no such file or directory`);
   if (statSync(source).isDirectory()) return scanTree(source, flags);
   if (source.endsWith(".json")) {

@@ -1,0 +1,20 @@
+/** A live line on stderr when it is a terminal (nothing otherwise): `label: text`, at most ten updates a second. */
+export const progress = (label: string) => {
+  if (!process.stderr.isTTY) return { update: (_: string) => {}, done: () => {} };
+  let last = 0;
+  return {
+    update(text: string) {
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      process.stderr.write(`\r${label}: ${text}\x1b[K`);
+    },
+    done: () => process.stderr.write("\r\x1b[K"),
+  };
+};
+
+/** A bar for `done` of `total`. */
+export const bar = (done: number, total: number, width = 24) => {
+  const full = Math.round((done / Math.max(1, total)) * width);
+  return `[${"#".repeat(full)}${".".repeat(width - full)}] ${done}/${total}`;
+};
