@@ -1,12 +1,14 @@
 import { Command } from "commander";
-import { MeridianError } from "@meridian/io";
-import { ClusterError } from "@meridian/cluster";
-import { clusterStart, clusterStatus, clusterStop, controller, engine } from "./commands/cluster.ts";
-import { demo } from "./commands/demo.ts";
-import { drsProblems, drsQuery, drsScan } from "./commands/drs.ts";
-import { info } from "./commands/info.ts";
-import { read } from "./commands/read.ts";
-import { reduceCommand } from "./commands/reduce.ts";
+
+/**
+ * Commands load their modules when they run, so that `meridian --help` or a
+ * small command does not pay for ZeroMQ, arquero and every reader at start-up.
+ */
+const lazy = <M>(load: () => Promise<M>, name: keyof M) => async (...args: unknown[]): Promise<void> => {
+  await ((await load())[name] as (...a: unknown[]) => unknown)(...args);
+};
+const cluster$ = () => import("./commands/cluster.ts");
+const drs$ = () => import("./commands/drs.ts");
 
 const program = new Command("meridian")
   .description("Climate and astronomy data analysis with parallel reductions")
@@ -17,7 +19,7 @@ program.command("info")
   .description("summarise a NetCDF, HDF5 or FITS file (like ncdump -h)")
   .argument("<file>")
   .option("--json", "print {format, dims, unlimited, attrs, variables} as JSON")
-  .action(info);
+  .action(lazy(() => import("./commands/info.ts"), "info"));
 
 program.command("read")
   .description("read a variable (CF-decoded unless --raw) as JSON or .npy")
@@ -26,12 +28,12 @@ program.command("read")
   .option("--slice <slice>", 'numpy-style selection, e.g. "0:12,:,5"')
   .option("--raw", "values as stored: no masking, unpacking or string decoding")
   .option("--out <file>", "write to a .npy (numpy format) or .json file instead of stdout")
-  .action(read);
+  .action(lazy(() => import("./commands/read.ts"), "read"));
 
 program.command("demo")
   .description("the main job on the bundled sample data")
   .option("--datasets <dir>", "folder of datasets to use")
-  .action(demo);
+  .action(lazy(() => import("./commands/demo.ts"), "demo"));
 
 /** --profile, and --connection where a command reads or writes a connection file. */
 const profileOptions = (c: Command, connection?: string) => {
@@ -46,21 +48,21 @@ listenOptions(profileOptions(program.command("controller")
   .description("run a cluster controller in the foreground; engines join with `meridian engine`"), "write"))
   .option("--client-port <port>", "port for clients (default: any free)")
   .option("--engine-port <port>", "port for engines (default: any free)")
-  .action(controller);
+  .action(lazy(cluster$, "controller"));
 
 profileOptions(program.command("engine")
   .description("run an engine in the foreground, joining the controller of a connection file"), "read")
-  .action(engine);
+  .action(lazy(cluster$, "engine"));
 
 const cluster = program.command("cluster").description("a local cluster in the background: start, stop, status");
 listenOptions(profileOptions(cluster.command("start")
   .description("start a controller and engines in the background")
   .option("--engines <n>", "engines to start", "2")))
-  .action(clusterStart);
-profileOptions(cluster.command("stop").description("stop the profile's cluster")).action(clusterStop);
+  .action(lazy(cluster$, "clusterStart"));
+profileOptions(cluster.command("stop").description("stop the profile's cluster")).action(lazy(cluster$, "clusterStop"));
 profileOptions(cluster.command("status").description("engines, their load, queue, tasks done and failed, tasks/s"))
   .option("--json", "as JSON")
-  .action(clusterStatus);
+  .action(lazy(cluster$, "clusterStatus"));
 
 program.command("reduce")
   .description("CDO-style operators over files: e.g. meridian reduce yearmonmean,fldmean tas_*.nc --var tas --out out.nc")
@@ -77,7 +79,7 @@ program.command("reduce")
   .option("--where <tests>", "with --catalog: facet tests, e.g. experiment=historical,frequency=mon")
   .option("--by <facets>", "with --catalog: group datasets (members averaged) by these facets", "model")
   .option("--ensemble <stats>", "with --catalog: statistics across groups per year (or month): mean,std,min,max,median,p10,p90", "mean,std")
-  .action(reduceCommand);
+  .action(lazy(() => import("./commands/reduce.ts"), "reduceCommand"));
 
 const drs = program.command("drs").description("catalogs of CMIP5/CMIP6 trees in the Data Reference Syntax");
 const scanOptions = (c: Command) => c
@@ -89,7 +91,7 @@ scanOptions(drs.command("scan")
   .description("scan a tree: files, datasets, versions, problems; --out writes an intake-esm ESM collection (.csv + .json)")
   .argument("<root>")
   .option("--out <catalog>", "write catalog.csv and catalog.json"))
-  .action(drsScan);
+  .action(lazy(drs$, "drsScan"));
 scanOptions(drs.command("query")
   .description("files of a catalog or tree that match, as CSV (or --json)")
   .argument("<catalog-or-root>")
@@ -98,18 +100,24 @@ scanOptions(drs.command("query")
   .option("--require-all-on <facets>", "keep only groups (e.g. model) that have every value of --of")
   .option("--of <facets>", "facets whose --where values must all be present in each group (e.g. variable)")
   .option("--json", "as JSON"))
-  .action(drsQuery);
+  .action(lazy(drs$, "drsQuery"));
 scanOptions(drs.command("problems")
   .description("what in a tree does not fit: unknown facets, bad names, broken links, version conflicts, gaps, overlaps")
   .argument("<root>")
   .option("--json", "as JSON"))
-  .action(drsProblems);
+  .action(lazy(drs$, "drsProblems"));
+
+/** Our typed errors (by class name: importing the classes would load the packages). */
+function isUserError(e: unknown): boolean {
+  for (let p = e ? Object.getPrototypeOf(e) : null; p; p = Object.getPrototypeOf(p)) if (p.constructor?.name === "MeridianError" || p.constructor?.name === "ClusterError") return true;
+  return false;
+}
 
 try {
   await program.parseAsync();
 } catch (e) {
-  if (e instanceof MeridianError || e instanceof ClusterError) {
-    process.stderr.write(`meridian: ${e.message}\n`);
+  if (isUserError(e)) {
+    process.stderr.write(`meridian: ${(e as Error).message}\n`);
     process.exitCode = 1;
   } else {
     process.stderr.write(`meridian: internal error: ${(e as Error)?.stack ?? e}\n`);

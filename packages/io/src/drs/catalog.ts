@@ -4,7 +4,6 @@
  * reported), queries by facet, and intake-esm's ESM collection format
  * (CSV + JSON) both ways.
  */
-import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
 import { DrsError } from "../errors.ts";
 import type { TimeRange } from "./timerange.ts";
@@ -162,7 +161,8 @@ export class Catalog {
   }
 
   /** The files as an arquero table (one column per catalog column) for exploring: groupby, rollup, filter, … */
-  toTable(): ColumnTable {
+  async toTable(): Promise<ColumnTable> {
+    const aq = await import("arquero"); // (a quarter of a second to load: only when asked for)
     const cols = this.columns();
     return aq.table(Object.fromEntries(cols.map((c) => [c, this.files.map((f) => (c === "path" ? f.path : c === "project" ? f.project : f.facets[c] ?? null))])));
   }

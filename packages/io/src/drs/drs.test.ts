@@ -250,7 +250,7 @@ describe("generated trees", () => {
     expect(c.query({ frequency: "mon" }, { requireAllOn: { on: ["model"], of: { variable: ["tas", "pr"] } } }).unique("model")).toEqual(["HadGEM2-ES", "MPI-ESM-LR"]);
     expect(c.counts("model")["IPSL-CM5A-LR"]).toBe(1);
     // the same as an arquero table
-    const t = c.toTable();
+    const t = await c.toTable();
     expect(t.numRows()).toBe(c.files.length);
     const perModel = t.groupby("model").count().objects() as { model: string; count: number }[];
     expect(Object.fromEntries(perModel.filter((r) => r.model !== null).map((r) => [r.model, r.count]))).toEqual(c.counts("model")); // (CMIP6 rows have source_id instead)
