@@ -5,7 +5,7 @@
 import { ReduceError } from "./errors.ts";
 import type { Stat } from "./operators.ts";
 
-export function ensembleStat(members: Float64Array[], stat: Stat, param?: number): Float64Array {
+export function ensembleStat(members: ArrayLike<number>[], stat: Stat, param?: number): Float64Array {
   const n = members[0].length, m = members.length;
   if (members.some((x) => x.length !== n)) throw new ReduceError("ensemble members differ in size");
   const out = new Float64Array(n), v = new Float64Array(m);

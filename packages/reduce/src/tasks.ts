@@ -44,40 +44,57 @@ export interface PieceResult {
   groups?: GroupAcc[];
 }
 
-/** Values as float64 with NaN for missing (integer data carry a mask). */
-function asFloat64(a: NDArray): Float64Array {
+type Values = Float32Array | Float64Array;
+
+/** Values with NaN for missing: float data as read, integer data (which carry a mask) converted. */
+function valuesOf(a: NDArray): Values {
+  if (a.data instanceof Float32Array || a.data instanceof Float64Array) return a.data;
   const out = Float64Array.from(a.data as ArrayLike<number>);
   if (a.mask) for (let i = 0; i < out.length; i++) if (a.mask[i]) out[i] = NaN;
   return out;
 }
 
-async function readSlabs(variable: string, slabs: Slab[], steps: number, cells: number): Promise<Float64Array> {
-  const out = new Float64Array(steps * cells);
+/** The slabs of one member, one at a time: values [count, cells] and where they start in the piece. */
+async function* readSlabs(variable: string, slabs: Slab[]): AsyncGenerator<[Values, number]> {
   let at = 0;
   for (const s of slabs) {
     const ds = await open(s.path);
     try {
       const v = ds.variable(variable);
-      const sel: Record<string, [number, number]> = { [v.dims[0]]: [s.start, s.start + s.count] };
-      out.set(asFloat64(await v.read(sel)), at);
-      at += s.count * cells;
+      yield [valuesOf(await v.read({ [v.dims[0]]: [s.start, s.start + s.count] })), at];
+      at += s.count;
     } finally {
       await ds.close();
     }
   }
+}
+
+/** A member's steps of the piece in one array. */
+async function readAll(variable: string, slabs: Slab[], steps: number, cells: number): Promise<Values> {
+  if (slabs.length === 1) for await (const [values] of readSlabs(variable, slabs)) return values;
+  const out = new Float64Array(steps * cells);
+  for await (const [values, at] of readSlabs(variable, slabs)) out.set(values, at * cells);
   return out;
 }
 
 export const reducePiece = task(import.meta.url, async function reducePiece(p: Piece): Promise<PieceResult> {
-  const read = await Promise.all(p.members.map((slabs) => readSlabs(p.variable, slabs, p.steps, p.cells)));
-  let data = p.ensemble ? ensembleStat(read, p.ensemble.stat, p.ensemble.param) : read[0];
+  const groups = new Map<number, GroupAcc>();
+  if (!p.ensemble && !p.field && p.time) {
+    // the common case: slabs straight into the accumulators
+    for await (const [values, at] of readSlabs(p.variable, p.members[0])) {
+      const steps = values.length / p.cells;
+      accumulate(values, p.cells, p.time.stat, p.time.groupOf.subarray(at, at + steps), p.time.weights?.subarray(at, at + steps), groups);
+    }
+    return { index: p.index, groups: [...groups.values()] };
+  }
+  const read = await Promise.all(p.members.map((slabs) => readAll(p.variable, slabs, p.steps, p.cells)));
+  let data: ArrayLike<number> = p.ensemble ? ensembleStat(read, p.ensemble.stat, p.ensemble.param) : read[0];
   let cells = p.cells;
   for (const f of p.field ?? []) {
     data = gridStat(data, p.steps, f.layers, f.ny, f.nx, f.stat, f.over, f.over === "lon" ? undefined : p.areas, p.minValid);
     cells = f.layers * (f.over === "field" ? 1 : f.over === "lon" ? f.ny : f.nx);
   }
-  if (!p.time) return { index: p.index, values: data };
-  const groups = new Map<number, GroupAcc>();
+  if (!p.time) return { index: p.index, values: data instanceof Float64Array ? data : Float64Array.from(data) };
   accumulate(data, cells, p.time.stat, p.time.groupOf, p.time.weights, groups);
   return { index: p.index, groups: [...groups.values()] };
 });
