@@ -192,7 +192,7 @@ export function parseTimeUnits(units: string, where?: string): TimeUnits {
 
 /**
  * A time axis's encoding: its units and calendar, and conversions between
- * values, dates and absolute seconds (seconds from day number 0 of the
+ * values, dates and absolute seconds (seconds from 2000-01-01 in the
  * calendar, so that axes with different reference dates compare).
  */
 export class TimeAxis {
@@ -212,8 +212,12 @@ export class TimeAxis {
     } catch (e) {
       throw new TimeError(`time units "${units}": ${(e as Error).message}`, where);
     }
-    this.origin = day * 86400 + r.hour * 3600 + r.minute * 60 + r.second - this.units.offsetMinutes * 60;
+    this.epoch = cal.dayNumber(2000, 1, 1);
+    this.origin = (day - this.epoch) * 86400 + r.hour * 3600 + r.minute * 60 + r.second - this.units.offsetMinutes * 60;
   }
+
+  /** Absolute seconds count from 2000-01-01 of the calendar: near zero, they keep microseconds (from day 0 of the Julian period they would not). */
+  private readonly epoch: number;
 
   /** The units string in the canonical form ("days since 1850-01-01 00:00:00"). */
   get unitsText(): string {
@@ -238,7 +242,7 @@ export class TimeAxis {
     const dayMicro = 86400e6;
     const day = Math.floor(micro / dayMicro);
     let rest = micro - day * dayMicro;
-    const [y, month, d] = this.calendar.fromDayNumber(day);
+    const [y, month, d] = this.calendar.fromDayNumber(day + this.epoch);
     const hour = Math.floor(rest / 3600e6);
     rest -= hour * 3600e6;
     const minute = Math.floor(rest / 60e6);
@@ -256,7 +260,7 @@ export class TimeAxis {
     const cal = this.calendar;
     const year = cal.astronomicalYear(date.year, where), month = date.month ?? 1, day = date.day ?? 1;
     if (month < 1 || month > 12 || day < 1 || day > cal.daysInMonth(year, month)) throw new TimeError(`${date.year}-${month}-${day} does not exist in the ${cal.name} calendar`, where);
-    return cal.dayNumber(year, month, day) * 86400 + (date.hour ?? 0) * 3600 + (date.minute ?? 0) * 60 + (date.second ?? 0);
+    return (cal.dayNumber(year, month, day) - this.epoch) * 86400 + (date.hour ?? 0) * 3600 + (date.minute ?? 0) * 60 + (date.second ?? 0);
   }
 
   /** The value on this axis of a date. */

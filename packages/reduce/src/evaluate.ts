@@ -52,11 +52,14 @@ export const timeGroups = (f: Pick<Field, "time" | "axis">, op: Operator): TimeG
  * bounds from the first step's start to the last step's end; climatologies
  * take their last step's time.
  */
-export function stampGroups(f: Pick<Field, "time" | "timeBounds">, groups: TimeGroups["groups"], climatology: boolean): { time: Float64Array; bounds: Float64Array } {
+export function stampGroups(f: Pick<Field, "time" | "timeBounds" | "axis">, groups: TimeGroups["groups"], climatology: "" | "ymon" | "yseas" | "yday"): { time: Float64Array; bounds: Float64Array } {
   const time = new Float64Array(groups.length), bounds = new Float64Array(2 * groups.length);
   groups.forEach((g, i) => {
     const s = g.steps, n = s.length;
-    time[i] = climatology ? f.time[s[n - 1]] : n % 2 ? f.time[s[(n - 1) / 2]] : (f.time[s[n / 2 - 1]] + f.time[s[n / 2]]) / 2;
+    let last = s[n - 1];
+    // yseasmean, as CDO: DJF is dated by its last February, a December counting for the next year
+    if (climatology === "yseas") for (let k = n - 1; k >= 0 && f.axis.dateOf(f.time[last]).month === 12; k--) last = s[k];
+    time[i] = climatology ? f.time[last] : n % 2 ? f.time[s[(n - 1) / 2]] : (f.time[s[n / 2 - 1]] + f.time[s[n / 2]]) / 2;
     bounds[2 * i] = f.timeBounds ? f.timeBounds[2 * s[0]] : f.time[s[0]];
     bounds[2 * i + 1] = f.timeBounds ? f.timeBounds[2 * s[n - 1] + 1] : f.time[s[n - 1]];
   });
@@ -72,15 +75,15 @@ export function finishGroups(f: Omit<Field, "data" | "time" | "timeBounds">, sou
     if (g) finish(g, op.stat, minValid, data.subarray(i * cells, (i + 1) * cells));
     else data.fill(NaN, i * cells, (i + 1) * cells);
   });
-  const climatology = op.group === "ymon" || op.group === "yseas" || op.group === "yday";
-  const { time, bounds } = stampGroups(source, tg.groups, climatology);
+  const climatology = op.group === "ymon" || op.group === "yseas" || op.group === "yday" ? op.group : "";
+  const { time, bounds } = stampGroups({ ...source, axis: f.axis }, tg.groups, climatology);
   const notes = [...f.notes];
   if (op.group === "season") {
     const incomplete = tg.groups.map((g, i) => (g.months < 3 ? i : -1)).filter((i) => i >= 0);
     if (incomplete.length) notes.push(`${op.name}: ${incomplete.length} season(s) with fewer than 3 months (groups ${incomplete.join(", ")})`);
   }
   const method = `time: ${METHOD[op.stat]}${op.monthWeights ? " (weighted by days in month)" : ""}${climatology ? ` within years time: ${METHOD[op.stat]} over years` : ""}`;
-  return { ...f, data, time, timeBounds: bounds, climatology, cellMethods: [...f.cellMethods, method], notes };
+  return { ...f, data, time, timeBounds: bounds, climatology: !!climatology, cellMethods: [...f.cellMethods, method], notes };
 }
 
 /** Applies one operator to a field in memory. */

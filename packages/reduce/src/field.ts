@@ -130,10 +130,10 @@ function weighted(x: Float64Array, w: Float64Array, n: number, stat: Stat, size:
       let s = 0, ws = 0;
       for (let i = 0; i < n; i++) (s += w[i] * x[i]), (ws += w[i]);
       const mean = s / ws;
-      let ss = 0;
-      for (let i = 0; i < n; i++) ss += w[i] * (x[i] - mean) ** 2;
-      // divisor n-1 in weight units: Σw·(n-1)/n
-      const v = stat === "std" || stat === "var" ? ss / ws : n > 1 ? ss / ((ws * (n - 1)) / n) : NaN;
+      let ss = 0, w2 = 0;
+      for (let i = 0; i < n; i++) (ss += w[i] * (x[i] - mean) ** 2), (w2 += w[i] * w[i]);
+      // fldstd1, as CDO: the unbiased estimate for reliability weights, divisor Σw − Σw²/Σw
+      const v = stat === "std" || stat === "var" ? ss / ws : n > 1 ? ss / (ws - w2 / ws) : NaN;
       return stat === "std" || stat === "std1" ? Math.sqrt(v) : v;
     }
     default: throw new ReduceError(`${stat} is not a field statistic`);
