@@ -1,9 +1,9 @@
 /**
- * Inputs of the reduction benchmark: two members of a monthly CMIP5-like tas
- * series, float32 [time, 192, 288] NetCDF classic (64-bit offset), noleap,
- * `files` files of `years` years each per member, time bounds, lat/lon bounds,
- * a cell missing (1e20) at every step. With the defaults each member is
- * 8 × 40 years = 3840 steps = 0.85 GB; r1 alone is the timmean input.
+ * Inputs of the reduction benchmark: a monthly CMIP5-like tas series, float32
+ * [time, 192, 288] NetCDF classic (64-bit offset), noleap, `files` files of
+ * `years` years (member r1; defaults 8 × 94 years = 9024 steps = 2.0 GB),
+ * time bounds, lat/lon bounds, a cell missing (1e20) at every step; and a
+ * second member r2 of one file, for ensemble means of the first files.
  * Usage: make-reduce-series.ts DIR [files] [years]. Kept if present.
  */
 import { existsSync, mkdirSync } from "node:fs";
@@ -12,7 +12,7 @@ import { writeNetCDF } from "@meridian/io";
 
 const [dir, filesArg, yearsArg] = process.argv.slice(2);
 if (!dir) throw new Error("usage: make-reduce-series.ts DIR [files] [years]");
-const files = Number(filesArg ?? 8), years = Number(yearsArg ?? 40);
+const files = Number(filesArg ?? 8), years = Number(yearsArg ?? 94);
 const NY = 192, NX = 288, CELLS = NY * NX;
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -21,7 +21,7 @@ const lon = Float64Array.from({ length: NX }, (_, i) => (i + 0.5) * (360 / NX));
 const bounds = (c: Float64Array, step: number) => Float64Array.from({ length: 2 * c.length }, (_, k) => c[k >> 1] + (k & 1 ? step / 2 : -step / 2));
 
 mkdirSync(dir, { recursive: true });
-export const seriesFiles = (member: number) => Array.from({ length: files }, (_, f) => {
+const seriesFiles = (member: number) => Array.from({ length: member === 1 ? files : 1 }, (_, f) => {
   const y0 = 1850 + f * years;
   return join(dir, `tas_Amon_BENCH_historical_r${member}i1p1_${y0}01-${y0 + years - 1}12.nc`);
 });

@@ -7,9 +7,10 @@
  *   npm run bench -- formats only NetCDF-4 and FITS
  *   npm run bench -- cluster the cluster against ipyparallel and dask.distributed
  *   npm run bench -- drs     the DRS scan of a 200,000-file tree against find
+ *   npm run bench -- reduce  meridian reduce on a running cluster against ncra, cdo and nces
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -139,8 +140,59 @@ async function drsBenchmark() {
   console.log(`| find ROOT -name '*.nc' | ${median(theirs).toFixed(2)} | 1.00 | |`);
 }
 
+/**
+ * Reductions as a user waits for them: the whole command line, `meridian
+ * reduce ... --connection FILE` against a running cluster, next to the peer's
+ * command line, on a 2 GB monthly float32 series (8 files), page cache warm.
+ */
+async function reduceBenchmark() {
+  const dir = join(work, "reduce");
+  execFileSync(process.execPath, ["--import", "tsx", join(here, "make-reduce-series.ts"), dir], { stdio: "inherit" });
+  const r1 = readdirSync(dir).filter((f) => f.includes("_r1i1p1_")).sort().map((f) => join(dir, f));
+  const r2 = readdirSync(dir).filter((f) => f.includes("_r2i1p1_")).sort().map((f) => join(dir, f));
+  const gb = r1.reduce((s, f) => s + statSync(f).size, 0) / 1e9;
+  for (const f of [...r1, ...r2]) readFileSync(f); // warm the page cache
+  const home = join(work, "reduce-home"), out = join(work, "reduce-out");
+  mkdirSync(out, { recursive: true });
+  const env = { ...process.env, MERIDIAN_HOME: home };
+  const meridian = join(here, "../packages/cli/bin/meridian.js");
+  const timed = (cmd: string, args: string[]) => {
+    const t = performance.now();
+    execFileSync(cmd, args, { env, stdio: ["ignore", "ignore", "inherit"] });
+    return (performance.now() - t) / 1000;
+  };
+  const connection = (n: number) => join(home, "profiles", `bench-${n}`, "connection.json");
+  for (const n of [1, 2]) execFileSync(process.execPath, [meridian, "cluster", "start", "--engines", String(n), "--profile", `bench-${n}`], { env, stdio: "inherit" });
+  try {
+    const ours = (ops: string, files: string[], engines = 2) => [process.execPath, [meridian, "reduce", ops, ...files, "--var", "tas", "--connection", connection(engines), "--out", join(out, "meridian.nc")]] as const;
+    const cases: [string, readonly [string, readonly string[]], readonly [string, string[]]][] = [
+      [`timmean, ${r1.length} files, ${gb.toFixed(2)} GB`, ours("timmean", r1), ["ncra", ["-O", ...r1, join(out, "ncra.nc")]]],
+      ["yearmonmean,fldmean, same files", ours("yearmonmean,fldmean", r1), ["cdo", ["-O", "-s", "fldmean", "-yearmonmean", "-mergetime", ...r1, join(out, "cdo.nc")]]],
+      [`ensmean of 2 members (1 file each, ${(2 * statSync(r2[0]).size / 1e9).toFixed(2)} GB)`, ours("ensmean", [r1[0], r2[0]]), ["nces", ["-O", r1[0], r2[0], join(out, "nces.nc")]]],
+    ];
+    const names = { ncra: "NCO ncra", cdo: "CDO -fldmean -yearmonmean -mergetime", nces: "NCO nces" };
+    console.log(`\nReductions, whole command lines, meridian on a running 2-engine cluster (--connection), page cache warm, ${rounds} rounds, medians`);
+    console.log("| case | meridian s | peer | peer s | ratio | goal |");
+    console.log("|---|---|---|---|---|---|");
+    for (const [label, [cmd, args], [pcmd, pargs]] of cases) {
+      const a: number[] = [], b: number[] = [];
+      timed(cmd, [...args]); // warm-up (tsx's cache, the engines' imports)
+      for (let r = 0; r < rounds; r++) (a.push(timed(cmd, [...args])), b.push(timed(pcmd, pargs)));
+      console.log(`| ${label} | ${median(a).toFixed(2)} | ${names[pcmd as keyof typeof names]} | ${median(b).toFixed(2)} | ${(median(a) / median(b)).toFixed(2)} | <= 0.5 |`);
+    }
+    const one: number[] = [], two: number[] = [];
+    const [cmd1, args1] = ours("timmean", r1, 1), [cmd2, args2] = ours("timmean", r1, 2);
+    timed(cmd1, [...args1]);
+    for (let r = 0; r < rounds; r++) (one.push(timed(cmd1, [...args1])), two.push(timed(cmd2, [...args2])));
+    console.log(`| timmean on 1 engine against 2 | ${median(one).toFixed(2)} / ${median(two).toFixed(2)} | | | speed-up ${(median(one) / median(two)).toFixed(2)} | >= 1.7 |`);
+  } finally {
+    for (const n of [1, 2]) execFileSync(process.execPath, [meridian, "cluster", "stop", "--profile", `bench-${n}`], { env, stdio: "inherit" });
+  }
+}
+
 const which = process.argv[2];
 if (!which || which === "read") await readBenchmark();
 if (!which || which === "formats") await formatsBenchmark();
 if (!which || which === "cluster") await clusterBenchmark();
 if (!which || which === "drs") await drsBenchmark();
+if (!which || which === "reduce") await reduceBenchmark();

@@ -1,4 +1,4 @@
-import type { Stats } from "node:fs";
+import { readSync, type Stats } from "node:fs";
 import { open as fsOpen, stat, type FileHandle } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ClosedError, FormatError, IOError, ioError } from "./errors.ts";
@@ -16,6 +16,13 @@ export interface ByteSource {
   read(position: number, length: number, into?: Uint8Array, offset?: number): Promise<Uint8Array>;
   /** Reads consecutive bytes at `position` into `buffers`, filling each in turn (a vectored read). */
   readv(position: number, buffers: Uint8Array[]): Promise<void>;
+  /**
+   * Many small reads, [position, length, offset in `into`] each, done one
+   * after the other without leaving the thread: for thousands of tiny reads (a
+   * record variable has one value per record) a thread-pool round trip each
+   * costs more than the reads.
+   */
+  readSmall?(reads: number[][], into: Uint8Array): Promise<void>;
   close(): Promise<void>;
   /** The file on disk these bytes are (or came from): what references record and caches check. */
   readonly identity?: FileIdentity;
@@ -108,6 +115,22 @@ export class FileSource implements ByteSource {
       }
     });
     return out;
+  }
+
+  async readSmall(reads: number[][], into: Uint8Array): Promise<void> {
+    if (this.closed) throw new ClosedError("dataset is closed", this.name);
+    for (const [position, length] of reads) if (position < 0 || position + length > this.size) throw pastEnd(this, position, length);
+    await pool.run(this, async (fh) => {
+      for (const [position, length, offset] of reads) {
+        let got: number;
+        try {
+          got = readSync(fh.fd, into, offset, length, position);
+        } catch (err) {
+          throw ioError(this.name, err);
+        }
+        if (got !== length) throw new FormatError(this.name, position + got, `file is shorter than when it was opened (expected ${this.size} bytes)`);
+      }
+    });
   }
 
   async readv(position: number, buffers: Uint8Array[]): Promise<void> {

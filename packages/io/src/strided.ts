@@ -173,7 +173,19 @@ async function gather(source: ByteSource, it: Iterable<Run>, out: Uint8Array) {
 }
 
 /** Carries out planned reads, a few at a time; the first failure stops the rest. */
-async function carryOut(source: ByteSource, plans: Plan[], out: Uint8Array) {
+/** Reads at most this long, when there are many, are done without the thread pool (see ByteSource.readSmall). */
+const SMALL_READ = 4096;
+
+async function carryOut(source: ByteSource, allPlans: Plan[], out: Uint8Array) {
+  let plans = allPlans;
+  if (source.readSmall && plans.length > IN_FLIGHT) {
+    const isSmall = (p: Plan) => p.length <= SMALL_READ && p.pieces.length === PIECE && p.pieces[0] === 0 && p.pieces[4] === 1;
+    const small = plans.filter(isSmall);
+    if (small.length > IN_FLIGHT) {
+      await source.readSmall(small.map((p) => [p.position, p.length, p.pieces[1]]), out);
+      plans = plans.filter((p) => !isSmall(p));
+    }
+  }
   let next = 0;
   let failed = false;
   const worker = async () => {

@@ -28,7 +28,7 @@ export interface ReduceOptions {
   view?: LoadBalancedView;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
-  /** Time steps per piece (default: about 32 MiB of float32 values per member). */
+  /** Time steps per piece (default: about 256 MiB of float32 values per member, read in blocks of 32 MiB). */
   pieceSteps?: number;
 }
 
@@ -125,7 +125,8 @@ function checkMembers(series: Series[]) {
 function plan(series: Series[], pieceSteps?: number): [number, Slab[][]][] {
   const first = series[0];
   const bytesPerStep = cellsOf(first.shape) * 4 * series.length;
-  const maxSteps = Math.max(1, pieceSteps ?? Math.floor((32 << 20) / bytesPerStep));
+  // Few pieces: each sends back accumulators of the whole grid, and the client merges them one by one.
+  const maxSteps = Math.max(1, pieceSteps ?? Math.floor((256 << 20) / bytesPerStep));
   const cuts: number[] = [];
   for (const f of first.files) for (let s = 0; s < f.steps; s += maxSteps) cuts.push(f.offset + s);
   cuts.push(first.time.length);

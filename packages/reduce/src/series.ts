@@ -64,57 +64,75 @@ function timeDim(v: Variable, path: string): string {
   return d;
 }
 
-/** Opens the files of one series and checks that they fit together: one calendar, one grid, time increasing. */
+/** What one file of a series holds: its time axis and steps, its grid, and (for the first) its coordinates. */
+interface FileInfo {
+  path: string;
+  axis: TimeAxis;
+  dims: string[];
+  shape: number[];
+  times: ArrayLike<number>;
+  bounds?: ArrayLike<number>;
+  first?: Omit<Series, "files" | "time" | "timeBounds">;
+}
+
+async function fileInfo(path: string, variable: string, isFirst: boolean): Promise<FileInfo> {
+  const ds = await open(path);
+  try {
+    const v = ds.variable(variable);
+    const td = timeDim(v, path);
+    const tv = ds.variables[td];
+    if (!tv || typeof tv.attrs.units !== "string") throw new ReduceError(`time coordinate "${td}" has no units`, path);
+    const axis = new TimeAxis(tv.attrs.units, typeof tv.attrs.calendar === "string" ? tv.attrs.calendar : undefined, where(path, td));
+    const dims = v.dims.slice(1), shape = v.shape.slice(1);
+    const bv = typeof tv.attrs.bounds === "string" ? ds.variables[tv.attrs.bounds] : undefined;
+    const [times, bounds] = await Promise.all([
+      tv.read().then((a) => a.data as ArrayLike<number>),
+      bv && bv.shape[0] === tv.shape[0] && bv.shape[1] === 2 ? bv.read().then((a) => a.data as ArrayLike<number>) : undefined,
+    ]);
+    for (let i = 0; i < times.length; i++) if (!Number.isFinite(times[i])) throw new ReduceError(`time value ${i} is missing`, where(path, td));
+    const info: FileInfo = { path, axis, dims, shape, times, bounds };
+    if (isFirst) {
+      const coords: Record<string, Coordinate> = {};
+      for (const d of dims) {
+        const c = await coordinate(ds, d);
+        if (c) coords[d] = c;
+      }
+      info.first = { variable, axis, timeAttrs: tv.attrs, dims, shape, coords, attrs: v.attrs, dtype: v.dtype, globalAttrs: ds.attrs };
+    }
+    return info;
+  } finally {
+    await ds.close();
+  }
+}
+
+/**
+ * Opens the files of one series (all at once: a record variable such as time
+ * takes one small read per record) and checks that they fit together: one
+ * calendar, one grid, time increasing.
+ */
 export async function openSeries(paths: string[], variable: string): Promise<Series> {
   if (!paths.length) throw new ReduceError(`no files for ${variable}`);
+  const infos = await Promise.all(paths.map((p, i) => fileInfo(p, variable, i === 0)));
+  const first = infos[0].first!;
   const files: SeriesFile[] = [];
   const times: number[] = [], bounds: number[] = [];
-  let hasBounds = true;
-  let first: Omit<Series, "files" | "time" | "timeBounds"> | undefined;
-  for (const path of paths) {
-    const ds = await open(path);
-    try {
-      const v = ds.variable(variable);
-      const td = timeDim(v, path);
-      const tv = ds.variables[td];
-      if (!tv || typeof tv.attrs.units !== "string") throw new ReduceError(`time coordinate "${td}" has no units`, path);
-      const axis = new TimeAxis(tv.attrs.units, typeof tv.attrs.calendar === "string" ? tv.attrs.calendar : undefined, where(path, td));
-      const dims = v.dims.slice(1), shape = v.shape.slice(1);
-      if (!first) {
-        const coords: Record<string, Coordinate> = {};
-        for (const d of dims) {
-          const c = await coordinate(ds, d);
-          if (c) coords[d] = c;
-        }
-        first = { variable, axis, timeAttrs: tv.attrs, dims, shape, coords, attrs: v.attrs, dtype: v.dtype, globalAttrs: ds.attrs };
-      } else {
-        if (axis.calendar.name !== first.axis.calendar.name) throw new ReduceError(`calendar ${axis.calendar.name} differs from ${first.axis.calendar.name} of ${paths[0]}; a series has one calendar`, path);
-        if (dims.join() !== first.dims.join() || shape.join() !== first.shape.join()) throw new ReduceError(`${variable}(${dims.join(", ")}) of shape [${shape}] differs from [${first.shape}] of ${paths[0]}; a series has one grid`, path);
-      }
-      const t = (await tv.read()).data as ArrayLike<number>;
-      for (let i = 0; i < t.length; i++) {
-        if (!Number.isFinite(t[i])) throw new ReduceError(`time value ${i} is missing`, where(path, td));
-        times.push(axis.seconds(t[i]));
-      }
-      const bv = typeof tv.attrs.bounds === "string" ? ds.variables[tv.attrs.bounds] : undefined;
-      if (bv && bv.shape[0] === t.length && bv.shape[1] === 2) {
-        const b = (await bv.read()).data as ArrayLike<number>;
-        for (let i = 0; i < b.length; i++) bounds.push(axis.seconds(b[i]));
-      } else hasBounds = false;
-      files.push({ path, steps: t.length, offset: times.length - t.length });
-    } finally {
-      await ds.close();
-    }
+  for (const f of infos) {
+    if (f.axis.calendar.name !== first.axis.calendar.name) throw new ReduceError(`calendar ${f.axis.calendar.name} differs from ${first.axis.calendar.name} of ${paths[0]}; a series has one calendar`, f.path);
+    if (f.dims.join() !== first.dims.join() || f.shape.join() !== first.shape.join()) throw new ReduceError(`${variable}(${f.dims.join(", ")}) of shape [${f.shape}] differs from [${first.shape}] of ${paths[0]}; a series has one grid`, f.path);
+    files.push({ path: f.path, steps: f.times.length, offset: times.length });
+    for (let i = 0; i < f.times.length; i++) times.push(f.axis.seconds(f.times[i]));
+    if (f.bounds) for (let i = 0; i < f.bounds.length; i++) bounds.push(f.axis.seconds(f.bounds[i]));
   }
   const time = Float64Array.from(times);
   for (let i = 1; i < time.length; i++) {
     if (time[i] <= time[i - 1]) {
       const f = files.find((x) => x.offset + x.steps > i)!;
-      const d = first!.axis.dateOf(time[i]);
+      const d = first.axis.dateOf(time[i]);
       throw new ReduceError(`time goes back or repeats at step ${i - f.offset} (${d.year}-${d.month}-${d.day}); give the files of one series in time order, without overlaps`, f.path);
     }
   }
-  return { ...first!, files, time, timeBounds: hasBounds ? Float64Array.from(bounds) : undefined };
+  const hasBounds = infos.every((f) => f.bounds);
+  return { ...first, files, time, timeBounds: hasBounds ? Float64Array.from(bounds) : undefined };
 }
 
 /** Cells per time step. */

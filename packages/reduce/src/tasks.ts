@@ -54,14 +54,22 @@ function valuesOf(a: NDArray): Values {
   return out;
 }
 
-/** The slabs of one member, one at a time: values [count, cells] and where they start in the piece. */
+/** Steps read at once: about 32 MiB of values. */
+const BLOCK_BYTES = 32 << 20;
+
+/** The slabs of one member in blocks of about 32 MiB: values [steps, cells] and where they start in the piece. A block is valid until the next is asked for. */
 async function* readSlabs(variable: string, slabs: Slab[]): AsyncGenerator<[Values, number]> {
   let at = 0;
   for (const s of slabs) {
     const ds = await open(s.path);
     try {
       const v = ds.variable(variable);
-      yield [valuesOf(await v.read({ [v.dims[0]]: [s.start, s.start + s.count] })), at];
+      const cells = v.shape.slice(1).reduce((a, b) => a * b, 1);
+      const steps = Math.max(1, Math.floor(BLOCK_BYTES / (4 * cells)));
+      // one buffer for the blocks of a slab: its pages are faulted in once
+      for await (const block of v.blocks({ [v.dims[0]]: steps }, { selection: { [v.dims[0]]: [s.start, s.start + s.count] }, reuse: true })) {
+        yield [valuesOf(block), at + block.start[0] - s.start];
+      }
       at += s.count;
     } finally {
       await ds.close();
@@ -71,7 +79,6 @@ async function* readSlabs(variable: string, slabs: Slab[]): AsyncGenerator<[Valu
 
 /** A member's steps of the piece in one array. */
 async function readAll(variable: string, slabs: Slab[], steps: number, cells: number): Promise<Values> {
-  if (slabs.length === 1) for await (const [values] of readSlabs(variable, slabs)) return values;
   const out = new Float64Array(steps * cells);
   for await (const [values, at] of readSlabs(variable, slabs)) out.set(values, at * cells);
   return out;
