@@ -28,6 +28,12 @@ export interface ReduceOptions {
   view?: LoadBalancedView;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /**
+   * Values computed step by step (ensemble and field statistics) may come back
+   * from the engines as float32, half the bytes, when nothing follows them:
+   * for results that are written as float32 anyway.
+   */
+  float32?: boolean;
   /** Time steps per piece (default: about 256 MiB of float32 values per member, read in blocks of 32 MiB). */
   pieceSteps?: number;
 }
@@ -78,12 +84,16 @@ export async function reduce(ops: string | Operator[], inputs: string[] | string
   }
   const tg = timeOp ? timeGroups({ time: first.time, axis: first.axis }, timeOp) : undefined;
 
-  const pieces = plan(series, options.pieceSteps).map(([start, slabs], index): Piece => {
+  // What a step costs to send back: its values, or its share of the groups' accumulators (sums and missing counts).
+  const cellsOut = cellsOf(meta.shape);
+  const resultBytesPerStep = tg ? (16 * cellsOut * tg.groups.length) / Math.max(1, first.time.length) : 8 * cellsOut;
+  const pieces = plan(series, options.pieceSteps, resultBytesPerStep).map(([start, slabs], index): Piece => {
     const steps = slabs[0].reduce((s, x) => s + x.count, 0);
     const p: Piece = { index, variable: options.variable, members: slabs, steps, cells: cellsOf(first.shape) };
     if (ensemble) p.ensemble = { stat: ensemble.stat, param: ensemble.param };
     if (field.length) (p.field = field), (p.areas = areas);
     if (options.minValid) p.minValid = options.minValid;
+    if (options.float32 && !tg && !rest.length) p.float32 = true;
     if (tg) p.time = { stat: timeOp!.stat, groupOf: tg.groupOf.slice(start, start + steps), weights: tg.weights?.slice(start, start + steps) };
     return p;
   });
@@ -121,12 +131,16 @@ function checkMembers(series: Series[]) {
   }
 }
 
-/** Pieces: [first step, slabs per member], split at the first member's file boundaries and every `maxSteps` steps. */
-function plan(series: Series[], pieceSteps?: number): [number, Slab[][]][] {
+/**
+ * Pieces: [first step, slabs per member], split at the first member's file
+ * boundaries and so that a piece reads at most 256 MiB and sends back at most
+ * 16 MiB (few pieces: each sends back accumulators of the whole grid, which
+ * the client merges one by one; none so large that it holds up the cluster).
+ */
+function plan(series: Series[], pieceSteps: number | undefined, resultBytesPerStep: number): [number, Slab[][]][] {
   const first = series[0];
   const bytesPerStep = cellsOf(first.shape) * 4 * series.length;
-  // Few pieces: each sends back accumulators of the whole grid, and the client merges them one by one.
-  const maxSteps = Math.max(1, pieceSteps ?? Math.floor((256 << 20) / bytesPerStep));
+  const maxSteps = Math.max(1, pieceSteps ?? Math.min(Math.floor((256 << 20) / bytesPerStep), Math.floor((16 << 20) / resultBytesPerStep)));
   const cuts: number[] = [];
   for (const f of first.files) for (let s = 0; s < f.steps; s += maxSteps) cuts.push(f.offset + s);
   cuts.push(first.time.length);

@@ -33,6 +33,8 @@ export interface Piece {
   /** Cell areas [ny, nx] for the field statistics. */
   areas?: Float64Array;
   minValid?: number;
+  /** Send per-step values back as float32 (they are final: written as float32, nothing follows). */
+  float32?: boolean;
   /** Time accumulation: each step's group (in the plan) and weight. */
   time?: { stat: Stat; groupOf: Int32Array; weights?: Float64Array };
 }
@@ -40,7 +42,7 @@ export interface Piece {
 export interface PieceResult {
   index: number;
   /** Without a time stage: the values of each step, [steps, cells after the field statistics]. */
-  values?: Float64Array;
+  values?: Float64Array | Float32Array;
   groups?: GroupAcc[];
 }
 
@@ -101,7 +103,7 @@ export const reducePiece = task(import.meta.url, async function reducePiece(p: P
     data = gridStat(data, p.steps, f.layers, f.ny, f.nx, f.stat, f.over, f.over === "lon" ? undefined : p.areas, p.minValid);
     cells = f.layers * (f.over === "field" ? 1 : f.over === "lon" ? f.ny : f.nx);
   }
-  if (!p.time) return { index: p.index, values: data instanceof Float64Array ? data : Float64Array.from(data) };
+  if (!p.time) return { index: p.index, values: p.float32 ? Float32Array.from(data) : data instanceof Float64Array ? data : Float64Array.from(data) };
   accumulate(data, cells, p.time.stat, p.time.groupOf, p.time.weights, groups);
   return { index: p.index, groups: [...groups.values()] };
 });

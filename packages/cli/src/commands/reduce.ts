@@ -87,7 +87,7 @@ export async function reduceCommand(ops: string, files: string[], flags: ReduceF
   try {
     const result = await withView(flags, (view) => reduce(chain, inputs, {
       variable: flags.var, view, area: flags.area, cdoCompat: flags.cdoCompat, minValid: flags.minValid ? Number(flags.minValid) : undefined,
-      signal: abort.signal, onProgress: (done, total) => line.update(bar(done, total)),
+      float32: !!flags.out && /\.nc$/i.test(flags.out), signal: abort.signal, onProgress: (done, total) => line.update(bar(done, total)),
     }));
     line.done();
     const command = `meridian reduce ${ops} ${files.join(" ")} --var ${flags.var} (as cdo ${cdoCommand(chain)})`;
