@@ -104,7 +104,7 @@ export async function reduceCommand(ops: string, files: string[], flags: ReduceF
 /** `--catalog ROOT --where … --by model --ensemble mean,std,p10,p90`: every dataset, then statistics across groups. */
 async function reduceCatalog(ops: string, flags: ReduceFlags): Promise<void> {
   const chain = parseChain(ops);
-  const where = { ...parseWhere(flags.where), variable: flags.var };
+  const where = parseWhere(flags.where); // (the variable is picked per dataset: CMIP5 names it variable, CMIP6 variable_id)
   const catalog = (await load(flags.catalog!)).query(where);
   const by = (flags.by ?? "model").split(",").map((s) => s.trim()).filter(Boolean);
   const ensemble = flags.ensemble ? flags.ensemble.split(",").map((s) => s.trim()) : undefined;
