@@ -5,6 +5,7 @@
  * `yearmonmean,fldmean` is CDO's `-fldmean -yearmonmean`. A number after an
  * operator is its parameter (`enspctl,90`).
  */
+import { closeNames } from "@meridian/io";
 import { ReduceError } from "./errors.ts";
 
 /** What a statistic does with missing values: `mean` skips them, `avg` propagates them (CDO's distinction). */
@@ -86,8 +87,8 @@ export function parseChain(text: string): Operator[] {
 }
 
 function suggest(token: string): string {
-  const names = Object.keys(OPERATORS).filter((n) => n.startsWith(token.slice(0, 3)) || token.startsWith(n.slice(0, 4)));
-  return names.length ? `; did you mean ${names.slice(0, 6).join(", ")}?` : "";
+  const names = closeNames(token, Object.keys(OPERATORS));
+  return names.length ? `; did you mean ${names.join(", ")}?` : "";
 }
 
 /** The chain as CDO writes it (`yearmonmean,fldmean` → `-fldmean -yearmonmean`), for history. */
