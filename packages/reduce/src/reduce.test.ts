@@ -24,11 +24,11 @@ describe("the same result however many engines compute it", () => {
   const inputsOf = (chain: string) => (chain.startsWith("ens") ? [member(1), member(2), member(3)] : r1);
   let serial: Float64Array[];
 
-  it("serially, in pieces of 7 steps (pieces that split years and files)", async () => {
+  it("serially, in pieces of 7 steps (pieces that split files, and years for climatologies)", async () => {
     serial = [];
     for (const c of chains) {
       const r = await reduce(c, inputsOf(c), { variable: "tas", pieceSteps: 7 });
-      expect(r.pieces).toBeGreaterThan(30);
+      expect(r.pieces).toBeGreaterThanOrEqual(20); // (chains by year: whole years per piece)
       serial.push(r.field.data);
     }
     // pieces merged in order give what one piece per file gives, to rounding

@@ -67,6 +67,11 @@ export async function reduce(ops: string | Operator[], inputs: string[] | string
   const fieldOps: Operator[] = [];
   while (chain[k]?.kind === "field") fieldOps.push(chain[k++]);
   const timeOp = chain[k]?.kind === "time" ? chain[k++] : undefined;
+  // Groups that are runs of steps (years, months, seasons, days): pieces hold whole groups, so engines
+  // finish them and take the field statistics that follow (climatologies gather steps from every piece).
+  const whole = !!timeOp && ["year", "month", "season", "day"].includes(timeOp.group!);
+  const postOps: Operator[] = [];
+  if (whole) while (chain[k]?.kind === "field") postOps.push(chain[k++]);
   const rest = chain.slice(k);
 
   // What the field looks like after each engine field statistic (no data yet).
@@ -75,19 +80,27 @@ export async function reduce(ops: string | Operator[], inputs: string[] | string
   const needsAreas = chain.some((op) => op.kind === "field" && op.over !== "lon");
   const { areas, method: areaMethod, note } = needsAreas ? await areaWeights(first, options) : { areas: undefined, method: undefined, note: undefined };
   if (note) meta.notes.push(note);
-  const field: Piece["field"] = [];
-  for (const op of fieldOps) {
+  /** A field statistic as engines run it, on the field as it is at that point. */
+  const fieldSpec = (op: Operator) => {
     const grid = findGrid(meta.dims, meta.coords, op.name);
     const ny = meta.shape[grid.latDim], nx = meta.shape[grid.lonDim];
-    field.push({ stat: op.stat, over: op.over!, layers: cellsOf(meta.shape) / (ny * nx), ny, nx });
+    const spec = { stat: op.stat, over: op.over!, layers: cellsOf(meta.shape) / (ny * nx), ny, nx };
     meta = apply(meta, op, { areas });
-  }
+    return spec;
+  };
+  const field = fieldOps.map(fieldSpec);
   const tg = timeOp ? timeGroups({ time: first.time, axis: first.axis }, timeOp) : undefined;
+  const beforeTime = meta;
+  let post: Piece["field"] = [];
+  if (whole) {
+    meta = finishGroups(meta, first, timeOp!, tg!, new Map(), options.minValid);
+    post = postOps.map(fieldSpec);
+  }
 
   // What a step costs to send back: its values, or its share of the groups' accumulators (sums and missing counts).
   const cellsOut = cellsOf(meta.shape);
-  const resultBytesPerStep = tg ? (16 * cellsOut * tg.groups.length) / Math.max(1, first.time.length) : 8 * cellsOut;
-  const pieces = plan(series, options.pieceSteps, resultBytesPerStep).map(([start, slabs], index): Piece => {
+  const resultBytesPerStep = whole ? 0 : tg ? (16 * cellsOut * tg.groups.length) / Math.max(1, first.time.length) : 8 * cellsOut;
+  const pieces = plan(series, options.pieceSteps, resultBytesPerStep, whole ? tg!.groupOf : undefined).map(([start, slabs], index): Piece => {
     const steps = slabs[0].reduce((s, x) => s + x.count, 0);
     const p: Piece = { index, variable: options.variable, members: slabs, steps, cells: cellsOf(first.shape) };
     if (ensemble) p.ensemble = { stat: ensemble.stat, param: ensemble.param };
@@ -95,12 +108,18 @@ export async function reduce(ops: string | Operator[], inputs: string[] | string
     if (options.minValid) p.minValid = options.minValid;
     if (options.float32 && !tg && !rest.length) p.float32 = true;
     if (tg) p.time = { stat: timeOp!.stat, groupOf: tg.groupOf.slice(start, start + steps), weights: tg.weights?.slice(start, start + steps) };
+    if (whole) (p.time!.finish = { post }), post.length && (p.areas = areas);
     return p;
   });
 
   const results = await run(pieces, options);
   let result: Field;
-  if (tg) {
+  if (whole) {
+    // whole groups, finished by the engines: values in group order
+    const data = new Float64Array(tg!.groups.length * cellsOut);
+    for (const r of results) r.finished!.groups.forEach((g, i) => data.set(r.finished!.values.subarray(i * cellsOut, (i + 1) * cellsOut), g * cellsOut));
+    result = { ...meta, data };
+  } else if (tg) {
     const accs = new Map<number, GroupAcc>();
     for (const r of results) {
       for (const g of r.groups!) {
@@ -109,7 +128,7 @@ export async function reduce(ops: string | Operator[], inputs: string[] | string
         else accs.set(g.group, g);
       }
     }
-    result = finishGroups(meta, first, timeOp!, tg, accs, options.minValid);
+    result = finishGroups(beforeTime, first, timeOp!, tg, accs, options.minValid);
   } else {
     const cells = cellsOf(meta.shape);
     const data = new Float64Array(first.time.length * cells);
@@ -137,13 +156,23 @@ function checkMembers(series: Series[]) {
  * 16 MiB (few pieces: each sends back accumulators of the whole grid, which
  * the client merges one by one; none so large that it holds up the cluster).
  */
-function plan(series: Series[], pieceSteps: number | undefined, resultBytesPerStep: number): [number, Slab[][]][] {
+function plan(series: Series[], pieceSteps: number | undefined, resultBytesPerStep: number, groupOf?: Int32Array): [number, Slab[][]][] {
   const first = series[0];
   const bytesPerStep = cellsOf(first.shape) * 4 * series.length;
-  const maxSteps = Math.max(1, pieceSteps ?? Math.min(Math.floor((256 << 20) / bytesPerStep), Math.floor((16 << 20) / resultBytesPerStep)));
+  const maxSteps = Math.max(1, pieceSteps ?? Math.min(Math.floor((256 << 20) / bytesPerStep), resultBytesPerStep ? Math.floor((16 << 20) / resultBytesPerStep) : Infinity));
+  const n = first.time.length;
   const cuts: number[] = [];
-  for (const f of first.files) for (let s = 0; s < f.steps; s += maxSteps) cuts.push(f.offset + s);
-  cuts.push(first.time.length);
+  if (groupOf) {
+    // whole groups: a cut only where a group starts, as many groups as fit (at least one), across files
+    const starts = [...Array.from({ length: n }, (_, t) => t).filter((t) => t === 0 || groupOf[t] !== groupOf[t - 1]), n];
+    for (let i = 0; i < starts.length - 1;) {
+      cuts.push(starts[i]);
+      let j = i + 1;
+      while (j < starts.length - 1 && starts[j + 1] - starts[i] <= maxSteps) j++;
+      i = j;
+    }
+  } else for (const f of first.files) for (let s = 0; s < f.steps; s += maxSteps) cuts.push(f.offset + s);
+  cuts.push(n);
   const out: [number, Slab[][]][] = [];
   for (let i = 0; i + 1 < cuts.length; i++) out.push([cuts[i], series.map((s) => slabsOf(s, cuts[i], cuts[i + 1]))]);
   return out;

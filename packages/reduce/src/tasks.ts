@@ -6,7 +6,7 @@
  */
 import { task } from "@meridian/cluster/task";
 import { open, type NDArray } from "@meridian/io";
-import { accumulate, type GroupAcc } from "./accumulate.ts";
+import { accumulate, finish, type GroupAcc } from "./accumulate.ts";
 import { ensembleStat } from "./ensemble.ts";
 import { gridStat } from "./field.ts";
 import type { Stat } from "./operators.ts";
@@ -35,8 +35,12 @@ export interface Piece {
   minValid?: number;
   /** Send per-step values back as float32 (they are final: written as float32, nothing follows). */
   float32?: boolean;
-  /** Time accumulation: each step's group (in the plan) and weight. */
-  time?: { stat: Stat; groupOf: Int32Array; weights?: Float64Array };
+  /**
+   * Time accumulation: each step's group (in the plan) and weight. With
+   * `finish`, the piece holds whole groups: they are finished here, and the
+   * field statistics `post` taken of each.
+   */
+  time?: { stat: Stat; groupOf: Int32Array; weights?: Float64Array; finish?: { post: NonNullable<Piece["field"]> } };
 }
 
 export interface PieceResult {
@@ -44,6 +48,22 @@ export interface PieceResult {
   /** Without a time stage: the values of each step, [steps, cells after the field statistics]. */
   values?: Float64Array | Float32Array;
   groups?: GroupAcc[];
+  /** Whole groups finished: their indices in the plan, and their values [groups, cells]. */
+  finished?: { groups: number[]; values: Float64Array };
+}
+
+/** Finishes whole groups and takes the field statistics that follow, group by group. */
+function finishWhole(groups: Map<number, GroupAcc>, stat: Stat, post: NonNullable<Piece["field"]>, areas: Float64Array | undefined, minValid: number | undefined): PieceResult["finished"] {
+  const done = [...groups.values()];
+  const parts = done.map((g) => {
+    let v: Float64Array = finish(g, stat, minValid);
+    for (const f of post) v = gridStat(v, 1, f.layers, f.ny, f.nx, f.stat, f.over, f.over === "lon" ? undefined : areas, minValid);
+    return v;
+  });
+  const cells = parts[0]?.length ?? 0;
+  const values = new Float64Array(parts.length * cells);
+  parts.forEach((v, i) => values.set(v, i * cells));
+  return { groups: done.map((g) => g.group), values };
 }
 
 type Values = Float32Array | Float64Array;
@@ -94,6 +114,7 @@ export const reducePiece = task(import.meta.url, async function reducePiece(p: P
       const steps = values.length / p.cells;
       accumulate(values, p.cells, p.time.stat, p.time.groupOf.subarray(at, at + steps), p.time.weights?.subarray(at, at + steps), groups);
     }
+    if (p.time.finish) return { index: p.index, finished: finishWhole(groups, p.time.stat, p.time.finish.post, p.areas, p.minValid) };
     return { index: p.index, groups: [...groups.values()] };
   }
   const read = await Promise.all(p.members.map((slabs) => readAll(p.variable, slabs, p.steps, p.cells)));
@@ -105,5 +126,6 @@ export const reducePiece = task(import.meta.url, async function reducePiece(p: P
   }
   if (!p.time) return { index: p.index, values: p.float32 ? Float32Array.from(data) : data instanceof Float64Array ? data : Float64Array.from(data) };
   accumulate(data, cells, p.time.stat, p.time.groupOf, p.time.weights, groups);
+  if (p.time.finish) return { index: p.index, finished: finishWhole(groups, p.time.stat, p.time.finish.post, p.areas, p.minValid) };
   return { index: p.index, groups: [...groups.values()] };
 });
