@@ -3,7 +3,7 @@
  * [steps, ...dims] in float64 with NaN for missing values. The client applies
  * here what follows the part of a chain that engines compute.
  */
-import type { Attrs, TimeAxis } from "@meridian/io";
+import { sizeOf as cellsOf, type Attrs, type TimeAxis } from "@meridian/io";
 import { accumulate, finish, type GroupAcc } from "./accumulate.ts";
 import { ReduceError } from "./errors.ts";
 import { findGrid, gridStat } from "./field.ts";
@@ -38,8 +38,6 @@ export interface EvalOptions {
   /** A cell or group is missing unless at least this fraction of its values is valid (default: one value). */
   minValid?: number;
 }
-
-export const cellsOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 const METHOD: Record<Stat, string> = { mean: "mean", avg: "mean", std: "standard_deviation", std1: "standard_deviation", var: "variance", var1: "variance", min: "minimum", max: "maximum", sum: "sum", pctl: "percentile" };
 

@@ -7,10 +7,10 @@
  * follows the engines' part of the chain is applied here (evaluate.ts).
  */
 import type { LoadBalancedView } from "@meridian/cluster";
-import { open } from "@meridian/io";
+import { open, sizeOf as cellsOf } from "@meridian/io";
 import { merge, type GroupAcc } from "./accumulate.ts";
 import { ReduceError } from "./errors.ts";
-import { apply, cellsOf, finishGroups, timeGroups, type Field } from "./evaluate.ts";
+import { apply, finishGroups, timeGroups, type Field } from "./evaluate.ts";
 import { cellAreas, findGrid, type AreaMethod } from "./field.ts";
 import { parseChain, type Operator } from "./operators.ts";
 import { openSeries, type Series } from "./series.ts";

@@ -134,6 +134,3 @@ export async function openSeries(paths: string[], variable: string): Promise<Ser
   const hasBounds = infos.every((f) => f.bounds);
   return { ...first, files, time, timeBounds: hasBounds ? Float64Array.from(bounds) : undefined };
 }
-
-/** Cells per time step. */
-export const cellsOf = (s: Pick<Series, "shape">) => s.shape.reduce((a, b) => a * b, 1);

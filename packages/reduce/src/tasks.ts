@@ -5,7 +5,7 @@
  * back is small: group accumulators, or one value per step and layer.
  */
 import { task } from "@meridian/cluster/task";
-import { open, type NDArray } from "@meridian/io";
+import { open, sizeOf, type NDArray } from "@meridian/io";
 import { accumulate, finish, type GroupAcc } from "./accumulate.ts";
 import { ensembleStat } from "./ensemble.ts";
 import { gridStat } from "./field.ts";
@@ -86,7 +86,7 @@ async function* readSlabs(variable: string, slabs: Slab[]): AsyncGenerator<[Valu
     const ds = await open(s.path);
     try {
       const v = ds.variable(variable);
-      const cells = v.shape.slice(1).reduce((a, b) => a * b, 1);
+      const cells = sizeOf(v.shape.slice(1));
       const steps = Math.max(1, Math.floor(BLOCK_BYTES / (4 * cells)));
       // one buffer for the blocks of a slab: its pages are faulted in once
       for await (const block of v.blocks({ [v.dims[0]]: steps }, { selection: { [v.dims[0]]: [s.start, s.start + s.count] }, reuse: true })) {
