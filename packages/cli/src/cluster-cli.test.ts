@@ -3,23 +3,18 @@
  * in a temporary MERIDIAN_HOME, and `meridian controller` + `meridian engine` in
  * the foreground; the same task runs through them as it runs serially.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { BIN, runMeridian } from "./run.test-util.ts";
 import { Client } from "@meridian/cluster";
 import { square } from "../../cluster/src/fixtures/tasks.ts";
 
-const BIN = fileURLToPath(new URL("../bin/meridian.js", import.meta.url));
 const home = mkdtempSync(join(tmpdir(), "meridian-home-"));
 const env = { ...process.env, MERIDIAN_HOME: home };
-const meridian = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env, timeout: 60_000 });
-  if (r.error) throw new Error(`meridian ${args.join(" ")}: ${r.error.message}`);
-  return r;
-};
+const meridian = (...args: string[]) => runMeridian(args, { env });
 afterAll(() => {
   meridian("cluster", "stop", "--profile", "t");
   rmSync(home, { recursive: true, force: true });

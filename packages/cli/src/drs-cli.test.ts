@@ -1,21 +1,16 @@
 /** `meridian drs scan|query|problems` as a user runs them, on intake-esm's sample tree. */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { runMeridian } from "./run.test-util.ts";
 import { parseWhere } from "./commands/drs.ts";
 
-const BIN = fileURLToPath(new URL("../bin/meridian.js", import.meta.url));
 const TREE = fileURLToPath(new URL("../../../datasets/cmip5-drs/intake-esm", import.meta.url));
 const out = mkdtempSync(join(tmpdir(), "meridian-drs-cli-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
-const meridian = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 60_000 });
-  if (r.error) throw r.error;
-  return r;
-};
+const meridian = (...args: string[]) => runMeridian(args);
 
 describe("meridian drs", () => {
   it("scan writes an ESM collection; query reads it back with lists, wildcards, regexes and require-all-on", () => {

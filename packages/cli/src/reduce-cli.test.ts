@@ -1,22 +1,17 @@
 /** `meridian reduce` as a user runs it: files to a CF file and CSV, a local cluster for the run, a catalog, errors. */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { runMeridian } from "./run.test-util.ts";
 import { open } from "@meridian/io";
 
-const BIN = fileURLToPath(new URL("../bin/meridian.js", import.meta.url));
 const DATA = fileURLToPath(new URL("../../../datasets/", import.meta.url));
 const r1 = ["185001-185912", "186001-186912"].map((t) => `${DATA}netcdf/reduce/noleap/tas_Amon_GEN-A_historical_r1i1p1_${t}.nc`);
 const out = mkdtempSync(join(tmpdir(), "meridian-reduce-cli-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
-const meridian = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 120_000 });
-  if (r.error) throw r.error;
-  return r;
-};
+const meridian = (...args: string[]) => runMeridian(args, { timeout: 120_000 });
 
 describe("meridian reduce", () => {
   it("prints a scalar series; writes CF NetCDF and CSV; the same on a local cluster of 2 engines", async () => {
