@@ -12,7 +12,7 @@ import { Engine } from "./engine.ts";
 import { CancelledError, EngineDiedError, RemoteError, TaskTimeoutError } from "./errors.ts";
 import { double, fail, flaky, killEngine, noop, sleep, spin, square, whereAmI } from "./fixtures/tasks.ts";
 import { isAlive } from "./processes.ts";
-import { packValue, Signer } from "./protocol.ts";
+import { packValue, Signer, unpackValue } from "./protocol.ts";
 
 const until = async (what: string, ok: () => boolean | Promise<boolean>, seconds = 10) => {
   const end = Date.now() + seconds * 1000;
@@ -67,6 +67,18 @@ describe("a cluster of 2 engines", () => {
     expect(b).toBeInstanceOf(Float64Array);
     expect(b.length).toBe(a.length);
     expect(b[99_999]).toBe(2 * a[99_999]);
+  });
+
+  it("sends large arrays in frames of at most 8 MiB (heartbeats count frames), whole again on arrival", async () => {
+    const big = Float32Array.from({ length: 5_000_001 }, (_, i) => i);
+    const frames = packValue({ big, small: new Int16Array([1, 2]), empty: new Float64Array(0) });
+    expect(frames.slice(1).map((f) => f.byteLength)).toEqual([8 << 20, 8 << 20, 20_000_004 - (16 << 20), 4, 0]);
+    const back = unpackValue(frames) as { big: Float32Array; small: Int16Array; empty: Float64Array };
+    expect(back.big).toEqual(big);
+    expect(Array.from(back.small)).toEqual([1, 2]);
+    expect(back.empty.length).toBe(0);
+    const doubled = await client.loadBalanced().apply(double, Float64Array.from(big)); // 40 MB each way
+    expect(doubled[5_000_000]).toBe(10_000_000);
   });
 
   it("returns a task's exception as a RemoteError with its type, message, stack and engine", async () => {
@@ -250,6 +262,23 @@ describe("engines that die", () => {
         expect(await result).toBe("finished");
       } finally {
         if (stopped) process.kill(stopped, "SIGKILL");
+      }
+    });
+  });
+
+  it("takes back an engine that was taken for dead while idle, once it answers again", async () => {
+    await withCluster({ engines: 2 }, async ({ client, watcher }) => {
+      const pid = (await watcher.status()).engines[0].pid;
+      try {
+        process.kill(pid, "SIGSTOP");
+        await until("the stalled engine to be dropped", async () => !(await watcher.status()).engines.some((e) => e.pid === pid), 5);
+        // it has nothing to send: it must notice, from its connection, that it was cut off
+        process.kill(pid, "SIGCONT");
+        await until("the woken engine to register again", async () => (await watcher.status()).engines.some((e) => e.pid === pid), 10);
+        const id = (await watcher.status()).engines.find((e) => e.pid === pid)!.id;
+        expect(await client.direct(id).apply(whereAmI)).toEqual([expect.objectContaining({ pid })]);
+      } finally {
+        process.kill(pid, "SIGCONT");
       }
     });
   });

@@ -53,6 +53,13 @@ export class Engine {
     this.signer = new Signer(Buffer.from(info.key, "hex"));
     this.out = new Outbox(this.socket);
     this.ready = new Promise((resolve) => (this.registered = resolve));
+    // Taken for dead while alive (a stall, a link lost for a while), the engine is cut off by the
+    // controller; ZeroMQ connects again, and the engine starts afresh, as when told to reset.
+    let cut = false;
+    this.socket.events.on("disconnect", () => (cut = true));
+    this.socket.events.on("handshake", () => {
+      if (cut && !this.stopped) (cut = false), this.reset();
+    });
     this.finished = new Promise((resolve) => (this.ended = resolve));
     const say = (...xs: unknown[]) => void this.output.push(xs.map((x) => (typeof x === "string" ? x : JSON.stringify(x))).join(" "));
     this.namespace = createContext({
@@ -131,16 +138,20 @@ export class Engine {
         if (this.running?.key === key) this.abortRunning("cancelled");
         this.jobs = this.jobs.filter((j) => j.key !== key);
       } else if (h.t === "reset") {
-        // The controller took this engine for dead (a hang, a lost link): its tasks went elsewhere.
-        this.jobs = [];
-        if (this.running) this.abortRunning("engine reset");
-        this.register();
+        this.reset();
       } else if (h.t === "stop") {
         await this.stop();
         return true;
       }
     }
     return false;
+  }
+
+  /** The controller took this engine for dead (a hang, a lost link): its tasks went elsewhere; it registers again. */
+  private reset() {
+    this.jobs = [];
+    if (this.running) this.abortRunning("engine reset");
+    this.register();
   }
 
   private abortRunning(why: string) {

@@ -27,6 +27,8 @@ export interface Header {
 }
 
 const TYPED = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"] as const;
+/** Largest body frame (see the typed-array extension). */
+const MAX_FRAME = 8 << 20;
 const CONSTRUCTORS: Record<string, any> = { Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array };
 
 /** Values travel as msgpack, with typed arrays as frames (extension 1: [frame index, type]) and errors as extension 2. */
@@ -38,13 +40,19 @@ codec.register({
     if (!ArrayBuffer.isView(value) || value instanceof DataView) return null;
     const name = value.constructor.name;
     if (!(TYPED as readonly string[]).includes(name)) return null; // Buffer and other subclasses: as bytes
-    const index = ctx.frames.push(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)) - 1;
-    return encode([index, name]);
+    const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    const index = ctx.frames.length;
+    // Large arrays go as several frames: heartbeats count whole frames, and one that takes longer than
+    // their timeout to arrive would get a healthy peer taken for dead.
+    for (let at = 0; at < bytes.byteLength || at === 0; at += MAX_FRAME) ctx.frames.push(bytes.subarray(at, at + MAX_FRAME));
+    const count = ctx.frames.length - index;
+    return encode(count === 1 ? [index, name] : [index, name, count]);
   },
   decode(data, _type, ctx) {
-    const [index, name] = decode(data) as [number, string];
-    const frame = ctx.frames[index];
-    if (!frame) throw new ProtocolError(`a typed array refers to frame ${index}, which the message lacks`);
+    const [index, name, count = 1] = decode(data) as [number, string, number?];
+    const parts = ctx.frames.slice(index, index + count);
+    if (parts.length !== count || !Number.isInteger(count) || count < 1) throw new ProtocolError(`a typed array refers to frames ${index}..${index + count - 1}, which the message lacks`);
+    const frame = count === 1 ? parts[0] : Buffer.concat(parts);
     const C = CONSTRUCTORS[name];
     if (!C) throw new ProtocolError(`unknown typed array type ${String(name)}`);
     if (frame.byteLength % C.BYTES_PER_ELEMENT) throw new ProtocolError(`a ${name} frame of ${frame.byteLength} bytes`);

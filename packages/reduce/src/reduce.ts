@@ -154,7 +154,7 @@ function checkMembers(series: Series[]) {
  * Pieces: [first step, slabs per member], split at the first member's file
  * boundaries and so that a piece reads at most 256 MiB and sends back at most
  * 16 MiB (few pieces: each sends back accumulators of the whole grid, which
- * the client merges one by one; none so large that it holds up the cluster).
+ * the client merges one by one; small results keep progress and memory even).
  */
 function plan(series: Series[], pieceSteps: number | undefined, resultBytesPerStep: number, groupOf?: Int32Array): [number, Slab[][]][] {
   const first = series[0];
