@@ -200,24 +200,19 @@ export class TimeAxis {
   readonly units: TimeUnits;
   /** Absolute seconds of the reference date. */
   readonly origin: number;
+  /** Absolute seconds count from 2000-01-01 of the calendar: near zero, they keep microseconds (from day 0 of the Julian period they would not). */
+  private readonly epoch: number;
 
   constructor(units: string, calendar?: string, where?: string) {
     this.calendar = new Calendar(calendar, where);
     this.units = parseTimeUnits(units, where);
-    const r = this.units.reference, cal = this.calendar;
-    if (r.month < 1 || r.month > 12 || r.day < 1 || r.day > cal.daysInMonth(cal.astronomicalYear(r.year, where), r.month)) throw new TimeError(`time units "${units}": the reference date does not exist in the ${cal.name} calendar`, where);
-    let day: number;
+    this.epoch = this.calendar.dayNumber(2000, 1, 1);
     try {
-      day = cal.dayNumber(cal.astronomicalYear(r.year, where), r.month, r.day);
+      this.origin = this.secondsOf(this.units.reference) - this.units.offsetMinutes * 60;
     } catch (e) {
       throw new TimeError(`time units "${units}": ${(e as Error).message}`, where);
     }
-    this.epoch = cal.dayNumber(2000, 1, 1);
-    this.origin = (day - this.epoch) * 86400 + r.hour * 3600 + r.minute * 60 + r.second - this.units.offsetMinutes * 60;
   }
-
-  /** Absolute seconds count from 2000-01-01 of the calendar: near zero, they keep microseconds (from day 0 of the Julian period they would not). */
-  private readonly epoch: number;
 
   /** The units string in the canonical form ("days since 1850-01-01 00:00:00"). */
   get unitsText(): string {

@@ -98,7 +98,9 @@ export async function reduceArchive(ops: string | Operator[], catalog: drs.Catal
   const groups = new Map<string, typeof results>();
   for (const r of results) {
     const k = JSON.stringify(r.key);
-    groups.set(k, [...(groups.get(k) ?? []), r]);
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
   }
   const series: GroupSeries[] = [...groups.values()].map((members) => {
     const byLabel = new Map<string, Float64Array[]>();
@@ -111,7 +113,7 @@ export async function reduceArchive(ops: string | Operator[], catalog: drs.Catal
     }
     const labels = [...byLabel.keys()].sort();
     const values = new Float64Array(labels.length * cells);
-    labels.forEach((l, i) => values.set(ensembleStat(byLabel.get(l)!.map((x) => Float64Array.from(x)), "mean"), i * cells));
+    labels.forEach((l, i) => values.set(ensembleStat(byLabel.get(l)!, "mean"), i * cells));
     return { key: members[0].key, members: members.map((m) => m.member), labels, values, datasets: members.map((m) => `${m.d.id}${m.d.version ? `.${m.d.version}` : ""}`) };
   }).sort((a, b) => JSON.stringify(a.key).localeCompare(JSON.stringify(b.key)));
   // Statistics across groups at every label any group has.
@@ -122,7 +124,7 @@ export async function reduceArchive(ops: string | Operator[], catalog: drs.Catal
     const present: Float64Array[] = [];
     for (const s of series) {
       const k = s.labels.indexOf(label);
-      if (k >= 0) present.push(s.values.slice(k * cells, (k + 1) * cells));
+      if (k >= 0) present.push(s.values.subarray(k * cells, (k + 1) * cells));
     }
     for (const [n, stat, p] of stats) ensemble[n].set(ensembleStat(present, stat, p), i * cells);
     return present.length;

@@ -54,10 +54,10 @@ export function stampGroups(f: Pick<Field, "time" | "timeBounds" | "axis">, grou
   const time = new Float64Array(groups.length), bounds = new Float64Array(2 * groups.length);
   groups.forEach((g, i) => {
     const s = g.steps, n = s.length;
-    let last = s[n - 1];
     // yseasmean, as CDO: DJF is dated by its last February, a December counting for the next year
-    if (climatology === "yseas") for (let k = n - 1; k >= 0 && f.axis.dateOf(f.time[last]).month === 12; k--) last = s[k];
-    time[i] = climatology ? f.time[last] : n % 2 ? f.time[s[(n - 1) / 2]] : (f.time[s[n / 2 - 1]] + f.time[s[n / 2]]) / 2;
+    let k = n - 1;
+    if (climatology === "yseas") while (k > 0 && f.axis.dateOf(f.time[s[k]]).month === 12) k--;
+    time[i] = climatology ? f.time[s[k]] : n % 2 ? f.time[s[(n - 1) / 2]] : (f.time[s[n / 2 - 1]] + f.time[s[n / 2]]) / 2;
     bounds[2 * i] = f.timeBounds ? f.timeBounds[2 * s[0]] : f.time[s[0]];
     bounds[2 * i + 1] = f.timeBounds ? f.timeBounds[2 * s[n - 1] + 1] : f.time[s[n - 1]];
   });
@@ -108,12 +108,14 @@ export function apply(f: Field, op: Operator, options: EvalOptions = {}): Field 
     }
     case "anomaly": {
       // each step minus the mean of its month of the year
-      const clim = apply(f, { ...op, kind: "time", name: "ymonmean" }, options);
       const tg = groupSteps(f.time, f.axis, "ymon");
+      const accs = new Map<number, GroupAcc>();
+      accumulate(f.data, cells, "mean", tg.groupOf, undefined, accs);
+      const clim = tg.groups.map((_, g) => finish(accs.get(g)!, "mean", options.minValid));
       const data = new Float64Array(f.data.length);
       for (let t = 0; t < steps; t++) {
-        const c = tg.groupOf[t] * cells;
-        for (let j = 0; j < cells; j++) data[t * cells + j] = f.data[t * cells + j] - clim.data[c + j];
+        const c = clim[tg.groupOf[t]];
+        for (let j = 0; j < cells; j++) data[t * cells + j] = f.data[t * cells + j] - c[j];
       }
       return { ...f, data, notes: [...f.notes, "anomalies relative to the mean of each month of the year"] };
     }

@@ -4,6 +4,7 @@
  * meridional statistics of each time step.
  */
 import type { Stat } from "./operators.ts";
+import { statOf } from "./stats.ts";
 import { ReduceError } from "./errors.ts";
 import type { Coordinate } from "./series.ts";
 
@@ -101,41 +102,8 @@ export function gridStat(data: ArrayLike<number>, steps: number, layers: number,
         values[n] = v;
         weights[n++] = over === "lon" || !areas ? 1 : areas[cell];
       }
-      out[o * groups + g] = n === 0 || n < minValid * size ? NaN : weighted(values, weights, n, stat, size);
+      out[o * groups + g] = n === 0 || n < minValid * size ? NaN : statOf(values, weights, n, stat, size);
     }
   }
   return out;
-}
-
-/** A weighted statistic of n values; `avg` is missing unless all `size` values are valid. */
-function weighted(x: Float64Array, w: Float64Array, n: number, stat: Stat, size: number): number {
-  switch (stat) {
-    case "avg": case "mean": {
-      if (stat === "avg" && n < size) return NaN;
-      let s = 0, ws = 0;
-      for (let i = 0; i < n; i++) (s += w[i] * x[i]), (ws += w[i]);
-      return s / ws;
-    }
-    case "sum": {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += x[i];
-      return s;
-    }
-    case "min": case "max": {
-      let e = x[0];
-      for (let i = 1; i < n; i++) if (stat === "min" ? x[i] < e : x[i] > e) e = x[i];
-      return e;
-    }
-    case "std": case "std1": case "var": case "var1": {
-      let s = 0, ws = 0;
-      for (let i = 0; i < n; i++) (s += w[i] * x[i]), (ws += w[i]);
-      const mean = s / ws;
-      let ss = 0, w2 = 0;
-      for (let i = 0; i < n; i++) (ss += w[i] * (x[i] - mean) ** 2), (w2 += w[i] * w[i]);
-      // fldstd1, as CDO: the unbiased estimate for reliability weights, divisor Σw − Σw²/Σw
-      const v = stat === "std" || stat === "var" ? ss / ws : n > 1 ? ss / (ws - w2 / ws) : NaN;
-      return stat === "std" || stat === "std1" ? Math.sqrt(v) : v;
-    }
-    default: throw new ReduceError(`${stat} is not a field statistic`);
-  }
 }

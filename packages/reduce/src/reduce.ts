@@ -104,11 +104,12 @@ export async function reduce(ops: string | Operator[], inputs: string[] | string
     const steps = slabs[0].reduce((s, x) => s + x.count, 0);
     const p: Piece = { index, variable: options.variable, members: slabs, steps, cells: cellsOf(first.shape) };
     if (ensemble) p.ensemble = { stat: ensemble.stat, param: ensemble.param };
-    if (field.length) (p.field = field), (p.areas = areas);
+    if (field.length) p.field = field;
+    if (field.length || post.length) p.areas = areas;
     if (options.minValid) p.minValid = options.minValid;
     if (options.float32 && !tg && !rest.length) p.float32 = true;
     if (tg) p.time = { stat: timeOp!.stat, groupOf: tg.groupOf.slice(start, start + steps), weights: tg.weights?.slice(start, start + steps) };
-    if (whole) (p.time!.finish = { post }), post.length && (p.areas = areas);
+    if (whole) p.time!.finish = { post };
     return p;
   });
 
@@ -130,8 +131,7 @@ export async function reduce(ops: string | Operator[], inputs: string[] | string
     }
     result = finishGroups(beforeTime, first, timeOp!, tg, accs, options.minValid);
   } else {
-    const cells = cellsOf(meta.shape);
-    const data = new Float64Array(first.time.length * cells);
+    const data = new Float64Array(first.time.length * cellsOut);
     let at = 0;
     for (const r of results) data.set(r.values!, at), (at += r.values!.length);
     result = { ...meta, data, time: first.time, timeBounds: first.timeBounds };

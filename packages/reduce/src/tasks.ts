@@ -108,24 +108,20 @@ async function readAll(variable: string, slabs: Slab[], steps: number, cells: nu
 
 export const reducePiece = task(import.meta.url, async function reducePiece(p: Piece): Promise<PieceResult> {
   const groups = new Map<number, GroupAcc>();
+  const accumulated = (time: NonNullable<Piece["time"]>): PieceResult =>
+    time.finish ? { index: p.index, finished: finishWhole(groups, time.stat, time.finish.post, p.areas, p.minValid) } : { index: p.index, groups: [...groups.values()] };
   if (!p.ensemble && !p.field && p.time) {
     // the common case: slabs straight into the accumulators
     for await (const [values, at] of readSlabs(p.variable, p.members[0])) {
       const steps = values.length / p.cells;
       accumulate(values, p.cells, p.time.stat, p.time.groupOf.subarray(at, at + steps), p.time.weights?.subarray(at, at + steps), groups);
     }
-    if (p.time.finish) return { index: p.index, finished: finishWhole(groups, p.time.stat, p.time.finish.post, p.areas, p.minValid) };
-    return { index: p.index, groups: [...groups.values()] };
+    return accumulated(p.time);
   }
   const read = await Promise.all(p.members.map((slabs) => readAll(p.variable, slabs, p.steps, p.cells)));
   let data: ArrayLike<number> = p.ensemble ? ensembleStat(read, p.ensemble.stat, p.ensemble.param) : read[0];
-  let cells = p.cells;
-  for (const f of p.field ?? []) {
-    data = gridStat(data, p.steps, f.layers, f.ny, f.nx, f.stat, f.over, f.over === "lon" ? undefined : p.areas, p.minValid);
-    cells = f.layers * (f.over === "field" ? 1 : f.over === "lon" ? f.ny : f.nx);
-  }
+  for (const f of p.field ?? []) data = gridStat(data, p.steps, f.layers, f.ny, f.nx, f.stat, f.over, f.over === "lon" ? undefined : p.areas, p.minValid);
   if (!p.time) return { index: p.index, values: p.float32 ? Float32Array.from(data) : data instanceof Float64Array ? data : Float64Array.from(data) };
-  accumulate(data, cells, p.time.stat, p.time.groupOf, p.time.weights, groups);
-  if (p.time.finish) return { index: p.index, finished: finishWhole(groups, p.time.stat, p.time.finish.post, p.areas, p.minValid) };
-  return { index: p.index, groups: [...groups.values()] };
+  accumulate(data, data.length / p.steps, p.time.stat, p.time.groupOf, p.time.weights, groups);
+  return accumulated(p.time);
 });

@@ -64,10 +64,13 @@ export async function withView<T>(flags: { engines?: string; connection?: string
   }
 }
 
+/** "tas (time=20, lat=1, lon=1)" */
+const shapeOf = (f: Field) => `${f.variable} (time=${f.time.length}${f.dims.map((d, i) => `, ${d}=${f.shape[i]}`).join("")})`;
+
 /** A result on stdout: one line per step for a scalar series, else its shape and a few values. */
 export function printField(f: Field) {
   const cells = f.data.length / Math.max(1, f.time.length);
-  console.log(`${f.variable} (time=${f.time.length}${f.dims.map((d, i) => `, ${d}=${f.shape[i]}`).join("")}) ${f.attrs.units ?? ""}; cell_methods: ${f.cellMethods.join(" ")}`);
+  console.log(`${shapeOf(f)} ${f.attrs.units ?? ""}; cell_methods: ${f.cellMethods.join(" ")}`);
   for (const n of f.notes) console.log(`  ${n}`);
   for (let t = 0; t < f.time.length; t++) {
     const values = Array.from(f.data.subarray(t * cells, t * cells + Math.min(cells, 6)), (v) => (v === v ? v.toPrecision(8) : "_"));
@@ -75,30 +78,34 @@ export function printField(f: Field) {
   }
 }
 
+/** Runs a reduction with a progress line on the terminal; Ctrl-C cancels it (the tasks on a cluster too). */
+async function interruptible<T>(label: string, work: (signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const stop = () => abort.abort(new Error("interrupted"));
+  process.once("SIGINT", stop);
+  const line = progress(label);
+  try {
+    return await work(abort.signal, (done, total) => line.update(bar(done, total)));
+  } finally {
+    line.done();
+    process.off("SIGINT", stop);
+  }
+}
+
+/** The options both forms of the command share. */
+const common = (flags: ReduceFlags) => ({ variable: flags.var, area: flags.area, cdoCompat: flags.cdoCompat, minValid: flags.minValid ? Number(flags.minValid) : undefined });
+
 export async function reduceCommand(ops: string, files: string[], flags: ReduceFlags): Promise<void> {
   if (flags.catalog) return reduceCatalog(ops, flags);
   if (!files.length) throw new ReduceError("give the files to reduce, or --catalog ROOT --where …");
   const chain = parseChain(ops);
   const inputs = chain[0].kind === "ensemble" ? membersOf(files) : [files];
-  const abort = new AbortController();
-  const stop = () => abort.abort(new Error("interrupted"));
-  process.once("SIGINT", stop);
-  const line = progress(`${ops}`);
-  try {
-    const result = await withView(flags, (view) => reduce(chain, inputs, {
-      variable: flags.var, view, area: flags.area, cdoCompat: flags.cdoCompat, minValid: flags.minValid ? Number(flags.minValid) : undefined,
-      float32: !!flags.out && /\.nc$/i.test(flags.out), signal: abort.signal, onProgress: (done, total) => line.update(bar(done, total)),
-    }));
-    line.done();
-    const command = `meridian reduce ${ops} ${files.join(" ")} --var ${flags.var} (as cdo ${cdoCommand(chain)})`;
-    if (flags.out) {
-      await writeResult(flags.out, result.field, { command, files }, result.series[0].globalAttrs);
-      console.log(`wrote ${flags.out}: ${flags.var} (time=${result.field.time.length}${result.field.dims.map((d, i) => `, ${d}=${result.field.shape[i]}`).join("")}) from ${files.length} file(s) in ${result.pieces} piece(s)`);
-    } else printField(result.field);
-  } finally {
-    line.done();
-    process.off("SIGINT", stop);
-  }
+  const float32 = !!flags.out && /\.nc$/i.test(flags.out);
+  const result = await interruptible(ops, (signal, onProgress) => withView(flags, (view) => reduce(chain, inputs, { ...common(flags), view, float32, signal, onProgress })));
+  if (!flags.out) return printField(result.field);
+  const command = `meridian reduce ${ops} ${files.join(" ")} --var ${flags.var} (as cdo ${cdoCommand(chain)})`;
+  await writeResult(flags.out, result.field, { command, files }, result.series[0].globalAttrs);
+  console.log(`wrote ${flags.out}: ${shapeOf(result.field)} from ${files.length} file(s) in ${result.pieces} piece(s)`);
 }
 
 /** `--catalog ROOT --where … --by model --ensemble mean,std,p10,p90`: every dataset, then statistics across groups. */
@@ -108,26 +115,13 @@ async function reduceCatalog(ops: string, flags: ReduceFlags): Promise<void> {
   const catalog = (await load(flags.catalog!)).query(where);
   const by = (flags.by ?? "model").split(",").map((s) => s.trim()).filter(Boolean);
   const ensemble = flags.ensemble ? flags.ensemble.split(",").map((s) => s.trim()) : undefined;
-  const abort = new AbortController();
-  const stop = () => abort.abort(new Error("interrupted"));
-  process.once("SIGINT", stop);
-  const line = progress(`${ops} over ${catalog.files.length} files`);
-  try {
-    const r = await withView(flags, (view) => reduceArchive(chain, catalog, {
-      variable: flags.var, by, ensemble, view, area: flags.area, cdoCompat: flags.cdoCompat, minValid: flags.minValid ? Number(flags.minValid) : undefined,
-      signal: abort.signal, onProgress: (done, total) => line.update(`${bar(done, total)} datasets`),
-    }));
-    line.done();
-    if (flags.out) {
-      if (/\.json$/i.test(flags.out)) await writeFile(flags.out, JSON.stringify(archiveJSON(r), null, 1) + "\n");
-      else if (/\.csv$/i.test(flags.out)) await writeFile(flags.out, archiveCSV(r, by));
-      else throw new ReduceError("write archive statistics to a .csv or .json file", flags.out);
-      console.log(`wrote ${flags.out}: ${r.groups.length} group(s) by ${by.join(",")}, ${r.labels.length} time labels`);
-    } else printArchive(r, by);
-  } finally {
-    line.done();
-    process.off("SIGINT", stop);
-  }
+  const r = await interruptible(`${ops} over ${catalog.files.length} files, datasets`, (signal, onProgress) =>
+    withView(flags, (view) => reduceArchive(chain, catalog, { ...common(flags), by, ensemble, view, signal, onProgress })));
+  if (!flags.out) return printArchive(r, by);
+  if (/\.json$/i.test(flags.out)) await writeFile(flags.out, JSON.stringify(archiveJSON(r), null, 1) + "\n");
+  else if (/\.csv$/i.test(flags.out)) await writeFile(flags.out, archiveCSV(r, by));
+  else throw new ReduceError("write archive statistics to a .csv or .json file", flags.out);
+  console.log(`wrote ${flags.out}: ${r.groups.length} group(s) by ${by.join(",")}, ${r.labels.length} time labels`);
 }
 
 const archiveJSON = (r: ArchiveResult) => ({

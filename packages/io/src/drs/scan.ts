@@ -155,8 +155,9 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
   /** The files of one directory: its levels matched once per layout, then each name. */
   const classify = (relDir: string, names: string[], record: DirRecord) => {
     if (!names.length) return;
-    const problem = (path: string, kind: Problem["kind"], message: string, severity: Problem["severity"] = "error") =>
-      record.problems.push({ path, kind, message, severity });
+    /** A problem with the file `name` of this directory. */
+    const problem = (name: string, kind: Problem["kind"], message: string, severity: Problem["severity"] = "error") =>
+      record.problems.push({ path: relDir ? `${relDir}/${name}` : name, kind, message, severity });
     const parts = relDir ? relDir.split("/") : [];
     const fits = compiled.map((c) => matchDir(c, parts));
     names.sort();
@@ -165,7 +166,6 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
     const shapes = new Map<string, ShapeHit>();
     let last: { before: string; after: string; hit: ShapeHit } | undefined;
     for (const name of names) {
-      const path = () => (relDir ? `${relDir}/${name}` : name); // (for problems only)
       // the previous name's shape, as a rule: no regular expression, no key built
       let hit: ShapeHit | undefined, text: string | undefined;
       if (last && name.length > last.before.length + last.after.length && name.startsWith(last.before) && name.endsWith(last.after)) {
@@ -186,18 +186,18 @@ export async function scan(rootPath: string, options: ScanOptions = {}): Promise
       const shape = hit.shape;
       if (!shape) {
         const why = compiled.some((c) => c.file.test(name)) ? "its directories fit no known layout" : "its name fits no known DRS filename";
-        problem(path(), "layout", `${why} (tried ${compiled.map((c) => c.template.name).join(", ")})`);
+        problem(name, "layout", `${why} (tried ${compiled.map((c) => c.template.name).join(", ")})`);
         continue;
       }
-      for (const [facet, inPath, inName] of shape.mismatches) problem(path(), "mismatch", `${facet} is "${inPath}" in the path but "${inName}" in the name; the name's is used`, "warning");
+      for (const [facet, inPath, inName] of shape.mismatches) problem(name, "mismatch", `${facet} is "${inPath}" in the path but "${inName}" in the name; the name's is used`, "warning");
       if (shape.facets.time_range !== undefined) {
         text ??= shape.facets.time_range;
         const n = rangeDigits(text);
         if (!n) {
-          problem(path(), "time", `time range ${text} is not two dates of one precision, in order`);
+          problem(name, "time", `time range ${text} is not two dates of one precision, in order`);
           continue;
         }
-        if (hit.precision && !hit.precision.includes(n)) problem(path(), "time", `time range ${text} has ${n} digits; frequency ${shape.facets.frequency} implies ${hit.precision.join(" or ")}`, "warning");
+        if (hit.precision && !hit.precision.includes(n)) problem(name, "time", `time range ${text} has ${n} digits; frequency ${shape.facets.frequency} implies ${hit.precision.join(" or ")}`, "warning");
       }
       hit.series!.push(new ScannedFile(name, shape));
     }
