@@ -120,6 +120,12 @@ describe("bad input is refused with the reason", () => {
     await expect(reduce("timmean", [r1[0], other], { variable: "tas" })).rejects.toThrow(/calendar 360_day differs from noleap/);
   });
 
+  it("cell areas that do not fit: no area variable, another grid (naming the file)", async () => {
+    await expect(reduce("fldmean", r1, { variable: "tas", area: r1[0] })).rejects.toThrow(/185001-185912\.nc: no cell area variable/);
+    const other = join(DATA, "360day", "areacella_fx_GEN-B_historical_r0i0p0.nc");
+    await expect(reduce("fldmean", r1, { variable: "tas", area: other })).rejects.toThrow(/areacella_fx_GEN-B_historical_r0i0p0\.nc: areacella has shape \[\d+,\d+\], the grid is \[12, 24\]/);
+  });
+
   it("ensembles: members first in the chain, with the same steps", async () => {
     await expect(reduce("timmean,ensmean", [member(1), member(2)], { variable: "tas" })).rejects.toThrow(/ensmean must come first/);
     await expect(reduce("timmean", [member(1), member(2)], { variable: "tas" })).rejects.toThrow(/2 members given/);
