@@ -72,6 +72,25 @@ describe("Variable.blocks", () => {
     await ds.close();
   });
 
+  it("reads into a buffer it is given, and refuses one too small", async () => {
+    const ds = await open(TAS);
+    const v = ds.variable("tas");
+    const bytes = 2 * 96 * 192 * 4;
+    const given = new Uint8Array(new ArrayBuffer(bytes + 16), 8, bytes);
+    const fresh = [];
+    for await (const b of v.blocks({ time: 2 })) fresh.push(Array.from(b.data as Float32Array));
+    const read = [];
+    for await (const b of v.blocks({ time: 2 }, { reuse: given })) {
+      expect((b.data as Float32Array).buffer).toBe(given.buffer);
+      expect((b.data as Float32Array).byteOffset).toBe(8);
+      read.push(Array.from(b.data as Float32Array));
+    }
+    expect(read).toEqual(fresh);
+    const small = v.blocks({ time: 2 }, { reuse: given.subarray(0, bytes - 4) });
+    await expect(small.next()).rejects.toThrow(/holds 147452 bytes at offset 8; a block takes 147456, 8-byte aligned/);
+    await ds.close();
+  });
+
   it("chooses blocks of about 64 MiB (or blockBytes) when given no sizes, and checks its arguments", async () => {
     const ds = await open(TAS);
     const v = ds.variable("tas");

@@ -21,9 +21,10 @@ export interface BlockOptions extends ReadOptions {
   /**
    * Read every block into the same buffer: no allocation per block, so faster,
    * and memory stays at one block. A block's data is then valid only until the
-   * next block is asked for: copy what you keep.
+   * next block is asked for: copy what you keep. Given a buffer (8-byte
+   * aligned, at least a block's bytes as stored), blocks are read into it.
    */
-  reuse?: boolean;
+  reuse?: boolean | Uint8Array;
 }
 
 /** One block of `Variable.blocks()`: the data and where it starts in the variable. */
@@ -156,7 +157,10 @@ export class Variable {
     }
     if (sizeOf(slab.count) === 0) return;
     // With reuse, every block is read into the same buffer.
-    const into = options.reuse && this.dtype !== "string" ? allocateBytes(sizeOf(step) * bytesPerValue(this.dtype)) : undefined;
+    const bytes = sizeOf(step) * bytesPerValue(this.dtype);
+    const given = options.reuse instanceof Uint8Array ? options.reuse : undefined;
+    if (given && (given.byteLength < bytes || given.byteOffset % 8)) throw new SelectionError(`the buffer given to read blocks into holds ${given.byteLength} bytes at offset ${given.byteOffset}; a block takes ${bytes}, 8-byte aligned`, where);
+    const into = this.dtype === "string" ? undefined : given ?? (options.reuse ? allocateBytes(bytes) : undefined);
     for (const sub of blockSlabs(slab, step)) {
       yield { ...this.present(await this.readRaw(sub, into), sub, options), start: sub.start };
     }

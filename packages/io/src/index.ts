@@ -3,6 +3,7 @@ export { openRef, readRef, isRef, type DatasetRef } from "./ref.ts";
 export { Dataset, Variable, MAX_READ_BYTES, DEFAULT_BLOCK_BYTES, type Block, type BlockOptions, type ReadOptions } from "./dataset.ts";
 export type { Backend, Format, VariableInfo } from "./backend.ts";
 export { detectFormat } from "./detect.ts";
+export { kernelMemory } from "./kernels/simd.ts";
 export { decode, decodedDtype, DEFAULT_FILL } from "./cf.ts";
 export { type Attribute, attrValue, toAttrs } from "./attribute.ts";
 export { type NDArray, type Attrs, type AttrValue, at, sizeOf, strides } from "./ndarray.ts";

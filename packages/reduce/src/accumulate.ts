@@ -5,6 +5,7 @@
  *
  * Data are [steps, cells] with NaN for missing values.
  */
+import type { SumArena } from "./kernels/sums.ts";
 import type { Stat } from "./operators.ts";
 
 /** One output group's partial statistic over `cells` cells. */
@@ -29,10 +30,18 @@ export interface GroupAcc {
 const needsSums = (s: Stat) => s === "mean" || s === "avg" || s === "sum";
 const needsMoments = (s: Stat) => s === "std" || s === "std1" || s === "var" || s === "var1";
 
-export function newGroup(group: number, cells: number, stat: Stat, weighted = false): GroupAcc {
-  const g: GroupAcc = { group, steps: 0, weight: 0, missing: new Float64Array(cells) };
-  if (weighted) g.missingWeight = new Float64Array(cells);
-  if (needsSums(stat)) g.sum = new Float64Array(cells);
+/** Float64 arrays a group's sums and counts go in: in a SumArena, the kernel adds to them. */
+type Allocate = (cells: number) => Float64Array;
+const plain: Allocate = (cells) => new Float64Array(cells);
+
+/** Float64 arrays a piece's accumulators take: what `arena.create` needs room for. */
+export const arraysPerGroup = (stat: Stat, weighted: boolean) => (needsSums(stat) ? 2 + +weighted : 0);
+
+export function newGroup(group: number, cells: number, stat: Stat, weighted = false, arena?: SumArena): GroupAcc {
+  const allocate = arena && needsSums(stat) ? (n: number) => arena.float64(n) : plain;
+  const g: GroupAcc = { group, steps: 0, weight: 0, missing: allocate(cells) };
+  if (weighted) g.missingWeight = allocate(cells);
+  if (needsSums(stat)) g.sum = allocate(cells);
   if (needsMoments(stat)) (g.mean = new Float64Array(cells)), (g.m2 = new Float64Array(cells));
   if (stat === "min") g.extreme = new Float64Array(cells).fill(Infinity);
   if (stat === "max") g.extreme = new Float64Array(cells).fill(-Infinity);
@@ -44,34 +53,38 @@ const validOf = (g: GroupAcc, j: number) => g.steps - g.missing[j];
 
 /**
  * Adds steps [0, steps) of `data` to their groups: step t goes to
- * `groups[groupOf[t]]` with weight `weights?.[t] ?? 1`.
+ * `groups[groupOf[t]]` with weight `weights?.[t] ?? 1`. Sums of data and
+ * groups in `arena` are done by its kernel.
  */
-export function accumulate(data: ArrayLike<number>, cells: number, stat: Stat, groupOf: ArrayLike<number>, weights: ArrayLike<number> | undefined, groups: Map<number, GroupAcc>) {
+export function accumulate(data: ArrayLike<number>, cells: number, stat: Stat, groupOf: ArrayLike<number>, weights: ArrayLike<number> | undefined, groups: Map<number, GroupAcc>, arena?: SumArena) {
   const steps = groupOf.length;
   for (let t = 0; t < steps; t++) {
     const key = groupOf[t];
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = newGroup(key, cells, stat, !!weights)));
+    if (!g) groups.set(key, (g = newGroup(key, cells, stat, !!weights, arena)));
     const w = weights ? weights[t] : 1;
     g.steps++;
     g.weight += w;
-    if (g.sum) (weights ? addWeighted : addSum)(data, t * cells, cells, w, g);
-    else addStep(data, t * cells, cells, stat, g);
+    if (g.sum) {
+      const done = arena ? arena.add(data, t * cells, cells, weights && w, g.sum, g.missing, g.missingWeight) : 0;
+      (weights ? addWeighted : addSum)(data, t * cells, cells, w, g, done);
+    } else addStep(data, t * cells, cells, stat, g);
   }
 }
 
-function addSum(x: ArrayLike<number>, base: number, n: number, _w: number, g: GroupAcc) {
+/** Cells [from, n) of a step. */
+function addSum(x: ArrayLike<number>, base: number, n: number, _w: number, g: GroupAcc, from = 0) {
   const sum = g.sum!, missing = g.missing;
-  for (let j = 0; j < n; j++) {
+  for (let j = from; j < n; j++) {
     const v = x[base + j];
     if (v === v) sum[j] += v;
     else missing[j]++;
   }
 }
 
-function addWeighted(x: ArrayLike<number>, base: number, n: number, w: number, g: GroupAcc) {
+function addWeighted(x: ArrayLike<number>, base: number, n: number, w: number, g: GroupAcc, from = 0) {
   const sum = g.sum!, missing = g.missing, missingWeight = g.missingWeight!;
-  for (let j = 0; j < n; j++) {
+  for (let j = from; j < n; j++) {
     const v = x[base + j];
     if (v === v) sum[j] += w * v;
     else (missing[j]++, (missingWeight[j] += w));
@@ -142,21 +155,21 @@ export function merge(a: GroupAcc, b: GroupAcc, stat: Stat) {
  */
 export function finish(g: GroupAcc, stat: Stat, minValid = 0, out = new Float64Array(g.missing.length)): Float64Array {
   const n = g.missing.length, need = Math.max(1, Math.ceil(minValid * g.steps - 1e-9));
-  for (let j = 0; j < n; j++) {
-    const c = validOf(g, j);
-    if (c < need || (stat === "avg" && c < g.steps)) {
-      out[j] = NaN;
-      continue;
-    }
-    switch (stat) {
-      case "mean": case "avg": out[j] = g.sum![j] / (g.missingWeight ? g.weight - g.missingWeight[j] : c); break;
-      case "sum": out[j] = g.sum![j]; break;
-      case "std": out[j] = Math.sqrt(g.m2![j] / c); break;
-      case "var": out[j] = g.m2![j] / c; break;
-      case "std1": out[j] = c > 1 ? Math.sqrt(g.m2![j] / (c - 1)) : NaN; break;
-      case "var1": out[j] = c > 1 ? g.m2![j] / (c - 1) : NaN; break;
-      default: out[j] = g.extreme![j];
-    }
+  const least = stat === "avg" ? Math.max(need, g.steps) : need;
+  const { missing, missingWeight: mw, sum, m2, extreme } = g;
+  // one plain loop per statistic: this runs over every cell of every group
+  if (sum && mw) for (let j = 0; j < n; j++) out[j] = g.steps - missing[j] < least ? NaN : stat === "sum" ? sum[j] : sum[j] / (g.weight - mw[j]);
+  else if (sum) for (let j = 0; j < n; j++) {
+    const c = g.steps - missing[j];
+    out[j] = c < least ? NaN : stat === "sum" ? sum[j] : sum[j] / c;
   }
+  else if (m2) {
+    const unbiased = stat === "std1" || stat === "var1", root = stat === "std" || stat === "std1";
+    for (let j = 0; j < n; j++) {
+      const c = g.steps - missing[j];
+      const v = c < least || (unbiased && c < 2) ? NaN : m2[j] / (unbiased ? c - 1 : c);
+      out[j] = root ? Math.sqrt(v) : v;
+    }
+  } else for (let j = 0; j < n; j++) out[j] = g.steps - missing[j] < least ? NaN : extreme![j];
   return out;
 }

@@ -73,6 +73,11 @@ export function finishGroups(f: Omit<Field, "data" | "time" | "timeBounds">, sou
     if (g) finish(g, op.stat, minValid, data.subarray(i * cells, (i + 1) * cells));
     else data.fill(NaN, i * cells, (i + 1) * cells);
   });
+  return { ...groupedField(f, source, op, tg), data };
+}
+
+/** The field a time operator's groups make, all but its data (time stamps, bounds, cell methods, notes). */
+export function groupedField(f: Omit<Field, "data" | "time" | "timeBounds">, source: Pick<Field, "time" | "timeBounds">, op: Operator, tg: TimeGroups): Field {
   const climatology = op.group === "ymon" || op.group === "yseas" || op.group === "yday" ? op.group : "";
   const { time, bounds } = stampGroups({ ...source, axis: f.axis }, tg.groups, climatology);
   const notes = [...f.notes];
@@ -81,7 +86,7 @@ export function finishGroups(f: Omit<Field, "data" | "time" | "timeBounds">, sou
     if (incomplete.length) notes.push(`${op.name}: ${incomplete.length} season(s) with fewer than 3 months (groups ${incomplete.join(", ")})`);
   }
   const method = `time: ${METHOD[op.stat]}${op.monthWeights ? " (weighted by days in month)" : ""}${climatology ? ` within years time: ${METHOD[op.stat]} over years` : ""}`;
-  return { ...f, data, time, timeBounds: bounds, climatology: !!climatology, cellMethods: [...f.cellMethods, method], notes };
+  return { ...f, data: new Float64Array(0), time, timeBounds: bounds, climatology: !!climatology, cellMethods: [...f.cellMethods, method], notes };
 }
 
 /** Applies one operator to a field in memory. */

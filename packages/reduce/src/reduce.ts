@@ -10,7 +10,7 @@ import type { LoadBalancedView } from "@meridian/cluster";
 import { open, sizeOf as cellsOf } from "@meridian/io";
 import { merge, type GroupAcc } from "./accumulate.ts";
 import { ReduceError } from "./errors.ts";
-import { apply, finishGroups, timeGroups, type Field } from "./evaluate.ts";
+import { apply, finishGroups, groupedField, timeGroups, type Field } from "./evaluate.ts";
 import { cellAreas, findGrid, type AreaMethod } from "./field.ts";
 import { parseChain, type Operator } from "./operators.ts";
 import { openSeries, type Series } from "./series.ts";
@@ -93,7 +93,7 @@ export async function reduce(ops: string | Operator[], inputs: string[] | string
   const beforeTime = meta;
   let post: Piece["field"] = [];
   if (whole) {
-    meta = finishGroups(meta, first, timeOp!, tg!, new Map(), options.minValid);
+    meta = groupedField(meta, first, timeOp!, tg!);
     post = postOps.map(fieldSpec);
   }
 

@@ -6,9 +6,10 @@
  */
 import { task } from "@meridian/cluster/task";
 import { open, sizeOf, type NDArray } from "@meridian/io";
-import { accumulate, finish, type GroupAcc } from "./accumulate.ts";
+import { accumulate, arraysPerGroup, finish, type GroupAcc } from "./accumulate.ts";
 import { ensembleStat } from "./ensemble.ts";
 import { gridStat } from "./field.ts";
+import { SumArena } from "./kernels/sums.ts";
 import type { Stat } from "./operators.ts";
 
 /** Steps [start, start + count) of a file. */
@@ -52,18 +53,37 @@ export interface PieceResult {
   finished?: { groups: number[]; values: Float64Array };
 }
 
-/** Finishes whole groups and takes the field statistics that follow, group by group. */
-function finishWhole(groups: Map<number, GroupAcc>, stat: Stat, post: NonNullable<Piece["field"]>, areas: Float64Array | undefined, minValid: number | undefined): PieceResult["finished"] {
-  const done = [...groups.values()];
-  const parts = done.map((g) => {
-    let v: Float64Array = finish(g, stat, minValid);
-    for (const f of post) v = gridStat(v, 1, f.layers, f.ny, f.nx, f.stat, f.over, f.over === "lon" ? undefined : areas, minValid);
-    return v;
-  });
-  const cells = parts[0]?.length ?? 0;
-  const values = new Float64Array(parts.length * cells);
-  parts.forEach((v, i) => values.set(v, i * cells));
-  return { groups: done.map((g) => g.group), values };
+/**
+ * Whole groups finished as soon as they are complete, with the field
+ * statistics that follow taken of each: their accumulators' room goes back
+ * to the arena for the next groups.
+ */
+class WholeGroups {
+  private readonly done: number[] = [];
+  private readonly parts: Float64Array[] = [];
+
+  constructor(private readonly p: Piece, private readonly arena?: SumArena) {}
+
+  /** Finishes every group but `keep` (the one still being added to; -1 for none), in order. */
+  finishAllBut(groups: Map<number, GroupAcc>, keep: number) {
+    const { p } = this;
+    for (const [key, g] of groups) {
+      if (key === keep) continue;
+      let v: Float64Array = finish(g, p.time!.stat, p.minValid);
+      for (const f of p.time!.finish!.post) v = gridStat(v, 1, f.layers, f.ny, f.nx, f.stat, f.over, f.over === "lon" ? undefined : p.areas, p.minValid);
+      this.done.push(key);
+      this.parts.push(v);
+      groups.delete(key);
+      this.arena?.release(g.sum, g.missing, g.missingWeight);
+    }
+  }
+
+  result(): PieceResult["finished"] {
+    const cells = this.parts[0]?.length ?? 0;
+    const values = new Float64Array(this.parts.length * cells);
+    this.parts.forEach((v, i) => values.set(v, i * cells));
+    return { groups: this.done, values };
+  }
 }
 
 type Values = Float32Array | Float64Array;
@@ -76,20 +96,23 @@ function valuesOf(a: NDArray): Values {
   return out;
 }
 
-/** Steps read at once: about 32 MiB of values. */
-const BLOCK_BYTES = 32 << 20;
+/** Steps read at once: about 4 MiB of float32 values, which stay in the cache while they are decoded and added up. */
+const BLOCK_BYTES = 4 << 20;
+const blockSteps = (cells: number) => Math.max(1, Math.floor(BLOCK_BYTES / (4 * cells)));
 
-/** The slabs of one member in blocks of about 32 MiB: values [steps, cells] and where they start in the piece. A block is valid until the next is asked for. */
-async function* readSlabs(variable: string, slabs: Slab[]): AsyncGenerator<[Values, number]> {
+/**
+ * The slabs of one member in blocks: values [steps, cells] and where they
+ * start in the piece. Blocks are read into `into` (room for a block of any
+ * type, 8 bytes a value), else into one buffer per slab; a block is valid until the next is asked for.
+ */
+async function* readSlabs(variable: string, slabs: Slab[], into?: Uint8Array): AsyncGenerator<[Values, number]> {
   let at = 0;
   for (const s of slabs) {
     const ds = await open(s.path);
     try {
       const v = ds.variable(variable);
-      const cells = sizeOf(v.shape.slice(1));
-      const steps = Math.max(1, Math.floor(BLOCK_BYTES / (4 * cells)));
-      // one buffer for the blocks of a slab: its pages are faulted in once
-      for await (const block of v.blocks({ [v.dims[0]]: steps }, { selection: { [v.dims[0]]: [s.start, s.start + s.count] }, reuse: true })) {
+      const steps = blockSteps(sizeOf(v.shape.slice(1)));
+      for await (const block of v.blocks({ [v.dims[0]]: steps }, { selection: { [v.dims[0]]: [s.start, s.start + s.count] }, reuse: into ?? true })) {
         yield [valuesOf(block), at + block.start[0] - s.start];
       }
       at += s.count;
@@ -108,20 +131,33 @@ async function readAll(variable: string, slabs: Slab[], steps: number, cells: nu
 
 export const reducePiece = task(import.meta.url, async function reducePiece(p: Piece): Promise<PieceResult> {
   const groups = new Map<number, GroupAcc>();
-  const accumulated = (time: NonNullable<Piece["time"]>): PieceResult =>
-    time.finish ? { index: p.index, finished: finishWhole(groups, time.stat, time.finish.post, p.areas, p.minValid) } : { index: p.index, groups: [...groups.values()] };
   if (!p.ensemble && !p.field && p.time) {
-    // the common case: slabs straight into the accumulators
-    for await (const [values, at] of readSlabs(p.variable, p.members[0])) {
-      const steps = values.length / p.cells;
-      accumulate(values, p.cells, p.time.stat, p.time.groupOf.subarray(at, at + steps), p.time.weights?.subarray(at, at + steps), groups);
+    // the common case: slabs straight into the accumulators, sums in a SumArena
+    const { stat, groupOf, weights, finish } = p.time;
+    const steps = blockSteps(p.cells);
+    // whole groups are runs of steps: a block's groups and the one going on are all that is open at once
+    const live = Math.min(new Set(groupOf).size, finish ? steps + 1 : Infinity);
+    const arrays = live * arraysPerGroup(stat, !!weights);
+    const arena = arrays ? SumArena.create(8 * steps * p.cells, arrays, p.cells) : undefined;
+    const whole = finish && new WholeGroups(p, arena);
+    for await (const [values, at] of readSlabs(p.variable, p.members[0], arena?.block)) {
+      const n = values.length / p.cells;
+      whole?.finishAllBut(groups, groupOf[at]);
+      accumulate(values, p.cells, stat, groupOf.subarray(at, at + n), weights?.subarray(at, at + n), groups, arena);
     }
-    return accumulated(p.time);
+    return accumulated(p, groups, whole);
   }
   const read = await Promise.all(p.members.map((slabs) => readAll(p.variable, slabs, p.steps, p.cells)));
   let data: ArrayLike<number> = p.ensemble ? ensembleStat(read, p.ensemble.stat, p.ensemble.param) : read[0];
   for (const f of p.field ?? []) data = gridStat(data, p.steps, f.layers, f.ny, f.nx, f.stat, f.over, f.over === "lon" ? undefined : p.areas, p.minValid);
   if (!p.time) return { index: p.index, values: p.float32 ? Float32Array.from(data) : data instanceof Float64Array ? data : Float64Array.from(data) };
   accumulate(data, data.length / p.steps, p.time.stat, p.time.groupOf, p.time.weights, groups);
-  return accumulated(p.time);
+  return accumulated(p, groups, p.time.finish && new WholeGroups(p));
 });
+
+/** A piece's answer: its whole groups finished, or its groups' accumulators. */
+function accumulated(p: Piece, groups: Map<number, GroupAcc>, whole: WholeGroups | undefined): PieceResult {
+  if (!whole) return { index: p.index, groups: [...groups.values()] };
+  whole.finishAllBut(groups, -1);
+  return { index: p.index, finished: whole.result() };
+}

@@ -23,20 +23,28 @@ export const WASM_MIN_BYTES = 1 << 20;
 /** The kernels take lengths as signed 32-bit integers. */
 const WASM_MAX_BYTES = 2 ** 31 - PAGE;
 
-/** A zeroed, 8-byte-aligned byte array; big ones in WebAssembly memory. */
-export function allocateBytes(bytes: number): Uint8Array {
-  if (bytes >= WASM_MIN_BYTES && bytes <= WASM_MAX_BYTES) {
-    try {
-      const pages = Math.ceil(bytes / PAGE);
-      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-      const instance = new WebAssembly.Instance(module, { env: { memory } });
-      kernelsOf.set(memory.buffer, instance.exports as unknown as Kernels);
-      return new Uint8Array(memory.buffer, 0, bytes);
-    } catch {
-      // no room for another wasm memory: a plain array does the same job, slower
-    }
+/**
+ * A zeroed WebAssembly memory of at least `bytes` (fixed: it never grows, so
+ * views of it stay valid), on which the kernels here work: other modules may
+ * work on it too. Undefined when the engine has no room for another one.
+ */
+export function kernelMemory(bytes: number): WebAssembly.Memory | undefined {
+  if (bytes > WASM_MAX_BYTES) return undefined;
+  try {
+    const pages = Math.max(1, Math.ceil(bytes / PAGE));
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    kernelsOf.set(memory.buffer, instance.exports as unknown as Kernels);
+    return memory;
+  } catch {
+    return undefined;
   }
-  return new Uint8Array(new ArrayBuffer(bytes));
+}
+
+/** A zeroed, 8-byte-aligned byte array; big ones in WebAssembly memory (a plain array does the same job, slower). */
+export function allocateBytes(bytes: number): Uint8Array {
+  const memory = bytes >= WASM_MIN_BYTES ? kernelMemory(bytes) : undefined;
+  return memory ? new Uint8Array(memory.buffer, 0, bytes) : new Uint8Array(new ArrayBuffer(bytes));
 }
 
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
