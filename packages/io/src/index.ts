@@ -11,7 +11,7 @@ export { parseSlice, resolveSelection, type Selection, type DimSelection, type R
 export { type DType, type NumericDType, type NumericArray, type ArrayData, itemSize, numpyDescr } from "./dtype.ts";
 export { FileSource, MemorySource, setMaxOpenFiles, openFileCount, type ByteSource } from "./source.ts";
 export { setHdf5Threads, setHdf5Timeout } from "./formats/hdf5/index.ts";
-export { writeNetCDF, encodeNetCDF, WriteError, type NcFileSpec, type NcVarSpec, type NcDType, type AttrInput, type WriteOptions } from "./formats/netcdf3/write.ts";
+export { writeNetCDF, writeValues, encodeNetCDF, WriteError, type NcFileSpec, type NcVarSpec, type NcDType, type NcSlot, type AttrInput, type WriteOptions } from "./formats/netcdf3/write.ts";
 export * from "./errors.ts";
 export { Calendar, TimeAxis, TimeError, parseTimeUnits, SEASONS, seasonOf, type CalendarName, type CFDate, type TimeUnits } from "./time.ts";
 export * as drs from "./drs/index.ts";

@@ -44,6 +44,14 @@ export function history(f: Field, p: Provenance, previous?: AttrValue): string {
 
 /** The result as a CF NetCDF classic file. */
 export async function writeResultNetCDF(path: string, f: Field, p: Provenance, globalAttrs: Record<string, AttrValue> = {}): Promise<void> {
+  await writeNetCDF(path, resultSpec(f, p, globalAttrs));
+}
+
+/**
+ * The CF NetCDF classic file of a result; with `later`, its values are left
+ * for writeValues() (float32, FILL for missing), as engines compute them.
+ */
+export function resultSpec(f: Field, p: Provenance, globalAttrs: Record<string, AttrValue> = {}, later = false): NcFileSpec {
   const steps = f.time.length;
   const dims: Record<string, number> = { time: steps };
   const variables: NcVarSpec[] = [];
@@ -70,12 +78,17 @@ export async function writeResultNetCDF(path: string, f: Field, p: Provenance, g
   const va = attrs(f.attrs, new Set([...STORAGE, "coordinates", ...(f.cellMethods.some((m) => m.startsWith("area:")) ? ["cell_measures"] : [])]));
   const before = typeof f.attrs.cell_methods === "string" ? `${f.attrs.cell_methods} ` : "";
   va.cell_methods = before + f.cellMethods.join(" ");
-  const data = new Float32Array(f.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = f.data[i] === f.data[i] ? f.data[i] : FILL;
+  const data = later ? "later" : float32Values(f.data);
   variables.push({ name: f.variable, dims: ["time", ...f.dims], dtype: "float32", attrs: { ...va, _FillValue: FILL, missing_value: { dtype: "float32", value: FILL } }, data });
   const g = attrs(globalAttrs, new Set(["history"]));
-  const spec: NcFileSpec = { dims, unlimited: "time", attrs: { ...g, history: history(f, p, globalAttrs.history) }, variables };
-  await writeNetCDF(path, spec);
+  return { dims, unlimited: "time", attrs: { ...g, history: history(f, p, globalAttrs.history) }, variables };
+}
+
+/** Values as written: float32, FILL for missing. */
+export function float32Values(values: ArrayLike<number>): Float32Array {
+  const out = Float32Array.from(values);
+  for (let i = 0; i < out.length; i++) if (out[i] !== out[i]) out[i] = FILL;
+  return out;
 }
 
 /** One row per point: time, its bounds, each coordinate, the value (empty when missing). */

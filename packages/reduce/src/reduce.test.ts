@@ -5,6 +5,7 @@
  * Agreement with CDO and xarray is checked against their committed outputs
  * in fixtures.test.ts.
  */
+import { readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,6 +88,41 @@ describe("results written", () => {
       expect(ds.attrs.model_id).toBe("GEN-A");
     } finally {
       await ds.close();
+    }
+  });
+
+  it("step by step, by the engines straight into the file: what the client writes from the result", async () => {
+    const members = [member(1), member(2), member(3)];
+    const cluster = await Cluster.start({ engines: 2 });
+    const client = await cluster.connect();
+    try {
+      await client.waitForEngines(2);
+      for (const chain of ["ensmean", "ensstd,fldmean"]) {
+        const direct = join(dir, `direct-${chain}.nc`), after = join(dir, `after-${chain}.nc`);
+        const provenance = { command: `test ${chain}`, files: members.flat() };
+        const r = await reduce(chain, members, { variable: "tas", pieceSteps: 7, view: client.loadBalanced(), output: { path: direct, provenance } });
+        expect(r.pieces).toBeGreaterThan(3);
+        expect(r.field.data.length).toBe(0); // (the values never came back)
+        const whole = await reduce(chain, members, { variable: "tas" });
+        await writeResult(after, whole.field, provenance, whole.series[0].globalAttrs);
+        const [a, b] = await Promise.all([open(direct), open(after)]);
+        try {
+          expect(a.variable("tas").shape).toEqual(b.variable("tas").shape);
+          expect(a.variable("tas").attrs).toEqual(b.variable("tas").attrs);
+          const [x, y] = await Promise.all([a.variable("tas").read(), b.variable("tas").read()]);
+          expect(Array.from(x.data as Float32Array)).toEqual(Array.from(y.data as Float32Array));
+          expect(Array.from((await a.variable("time_bnds").read()).data as Float64Array)).toEqual(Array.from((await b.variable("time_bnds").read()).data as Float64Array));
+        } finally {
+          await Promise.all([a.close(), b.close()]);
+        }
+      }
+      expect(readdirSync(dir).filter((f) => f.includes(".part"))).toEqual([]);
+      // a result that cannot be written costs the work, leaves nothing, and names the place
+      await expect(reduce("ensmean", members, { variable: "tas", view: client.loadBalanced(), output: { path: join(dir, "no", "such.nc"), provenance: { command: "x", files: [] } } })).rejects.toThrow(/no[/\\]such\.nc/);
+      expect(readdirSync(dir).filter((f) => f.includes(".part") || f.includes(".tmp"))).toEqual([]);
+    } finally {
+      client.close();
+      await cluster.stop();
     }
   });
 

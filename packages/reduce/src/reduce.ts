@@ -7,12 +7,14 @@
  * follows the engines' part of the chain is applied here (evaluate.ts).
  */
 import type { LoadBalancedView } from "@meridian/cluster";
-import { open, sizeOf as cellsOf } from "@meridian/io";
+import { rename, rm } from "node:fs/promises";
+import { open, sizeOf as cellsOf, writeNetCDF } from "@meridian/io";
 import { merge, type GroupAcc } from "./accumulate.ts";
 import { ReduceError } from "./errors.ts";
 import { apply, finishGroups, groupedField, timeGroups, type Field } from "./evaluate.ts";
 import { cellAreas, findGrid, type AreaMethod } from "./field.ts";
 import { parseChain, type Operator } from "./operators.ts";
+import { resultSpec, writeResult, type Provenance } from "./output.ts";
 import { openSeries, type Series } from "./series.ts";
 import { reducePiece, type Piece, type PieceResult, type Slab } from "./tasks.ts";
 
@@ -29,11 +31,12 @@ export interface ReduceOptions {
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
   /**
-   * Values computed step by step (ensemble and field statistics) may come back
-   * from the engines as float32, half the bytes, when nothing follows them:
-   * for results that are written as float32 anyway.
+   * Write the result to this file (.nc, .csv or .json; see output.ts). Values
+   * computed step by step (ensemble and field statistics with nothing after
+   * them) go from the engines straight into a NetCDF file and never travel
+   * back: the result's data is then left empty.
    */
-  float32?: boolean;
+  output?: { path: string; provenance: Provenance };
   /** Time steps per piece (default: about 256 MiB of float32 values per member, read in blocks of 32 MiB). */
   pieceSteps?: number;
 }
@@ -52,6 +55,7 @@ export interface Reduction {
  */
 export async function reduce(ops: string | Operator[], inputs: string[] | string[][], options: ReduceOptions): Promise<Reduction> {
   const chain = typeof ops === "string" ? parseChain(ops) : ops;
+  if (options.output && !/\.(nc|csv|json)$/i.test(options.output.path)) throw new ReduceError("write the result to a .nc, .csv or .json file", options.output.path);
   const members = (inputs.length && Array.isArray(inputs[0]) ? inputs : [inputs]) as string[][];
   const series = await Promise.all(members.map((paths) => openSeries(paths, options.variable)));
   const first = series[0];
@@ -107,13 +111,28 @@ export async function reduce(ops: string | Operator[], inputs: string[] | string
     if (field.length) p.field = field;
     if (field.length || post.length) p.areas = areas;
     if (options.minValid) p.minValid = options.minValid;
-    if (options.float32 && !tg && !rest.length) p.float32 = true;
     if (tg) p.time = { stat: timeOp!.stat, groupOf: tg.groupOf.slice(start, start + steps), weights: tg.weights?.slice(start, start + steps) };
     if (whole) p.time!.finish = { post };
     return p;
   });
 
-  const results = await run(pieces, options);
+  // final values step by step, to a NetCDF file: laid out here, written by the engines
+  const direct = options.output && /\.nc$/i.test(options.output.path) && !tg && !rest.length ? options.output : undefined;
+  const part = direct && `${direct.path}.part-${process.pid}`;
+  if (direct) {
+    const result = { ...meta, time: first.time, timeBounds: first.timeBounds };
+    const slot = (await writeNetCDF(part!, resultSpec(result, direct.provenance, first.globalAttrs, true)))[meta.variable];
+    let at = 0;
+    for (const p of pieces) (p.write = { path: part!, slot, first: at * cellsOut }), (at += p.steps);
+  }
+  let results: PieceResult[];
+  try {
+    results = await run(pieces, options);
+    if (direct) await rename(part!, direct.path);
+  } finally {
+    if (part) await rm(part, { force: true });
+  }
+  if (direct) return { field: { ...meta, time: first.time, timeBounds: first.timeBounds }, series, areaMethod, pieces: pieces.length };
   let result: Field;
   if (whole) {
     // whole groups, finished by the engines: values in group order
@@ -137,6 +156,7 @@ export async function reduce(ops: string | Operator[], inputs: string[] | string
     result = { ...meta, data, time: first.time, timeBounds: first.timeBounds };
   }
   for (const op of rest) result = apply(result, op, { areas, minValid: options.minValid });
+  if (options.output) await writeResult(options.output.path, result, options.output.provenance, first.globalAttrs);
   return { field: result, series, areaMethod, pieces: pieces.length };
 }
 

@@ -5,12 +5,13 @@
  * back is small: group accumulators, or one value per step and layer.
  */
 import { task } from "@meridian/cluster/task";
-import { open, sizeOf, type NDArray } from "@meridian/io";
+import { open, sizeOf, writeValues, type NcSlot, type NDArray } from "@meridian/io";
 import { accumulate, arraysPerGroup, finish, type GroupAcc } from "./accumulate.ts";
 import { ensembleStat } from "./ensemble.ts";
 import { gridStat } from "./field.ts";
 import { SumArena } from "./kernels/sums.ts";
 import type { Stat } from "./operators.ts";
+import { float32Values } from "./output.ts";
 
 /** Steps [start, start + count) of a file. */
 export interface Slab {
@@ -34,8 +35,8 @@ export interface Piece {
   /** Cell areas [ny, nx] for the field statistics. */
   areas?: Float64Array;
   minValid?: number;
-  /** Send per-step values back as float32 (they are final: written as float32, nothing follows). */
-  float32?: boolean;
+  /** Per-step values are final: write them into this file (laid out by the client) from value `first` on, and send back none. */
+  write?: { path: string; slot: NcSlot; first: number };
   /**
    * Time accumulation: each step's group (in the plan) and weight. With
    * `finish`, the piece holds whole groups: they are finished here, and the
@@ -46,8 +47,8 @@ export interface Piece {
 
 export interface PieceResult {
   index: number;
-  /** Without a time stage: the values of each step, [steps, cells after the field statistics]. */
-  values?: Float64Array | Float32Array;
+  /** Without a time stage (and not written to the output by the engine): the values of each step, [steps, cells after the field statistics]. */
+  values?: Float64Array;
   groups?: GroupAcc[];
   /** Whole groups finished: their indices in the plan, and their values [groups, cells]. */
   finished?: { groups: number[]; values: Float64Array };
@@ -150,7 +151,11 @@ export const reducePiece = task(import.meta.url, async function reducePiece(p: P
   const read = await Promise.all(p.members.map((slabs) => readAll(p.variable, slabs, p.steps, p.cells)));
   let data: ArrayLike<number> = p.ensemble ? ensembleStat(read, p.ensemble.stat, p.ensemble.param) : read[0];
   for (const f of p.field ?? []) data = gridStat(data, p.steps, f.layers, f.ny, f.nx, f.stat, f.over, f.over === "lon" ? undefined : p.areas, p.minValid);
-  if (!p.time) return { index: p.index, values: p.float32 ? Float32Array.from(data) : data instanceof Float64Array ? data : Float64Array.from(data) };
+  if (!p.time && p.write) {
+    await writeValues(p.write.path, p.write.slot, p.write.first, float32Values(data));
+    return { index: p.index };
+  }
+  if (!p.time) return { index: p.index, values: data instanceof Float64Array ? data : Float64Array.from(data) };
   accumulate(data, data.length / p.steps, p.time.stat, p.time.groupOf, p.time.weights, groups);
   return accumulated(p, groups, p.time.finish && new WholeGroups(p));
 });

@@ -100,11 +100,10 @@ export async function reduceCommand(ops: string, files: string[], flags: ReduceF
   if (!files.length) throw new ReduceError("give the files to reduce, or --catalog ROOT --where …");
   const chain = parseChain(ops);
   const inputs = chain[0].kind === "ensemble" ? membersOf(files) : [files];
-  const float32 = !!flags.out && /\.nc$/i.test(flags.out);
-  const result = await interruptible(ops, (signal, onProgress) => withView(flags, (view) => reduce(chain, inputs, { ...common(flags), view, float32, signal, onProgress })));
-  if (!flags.out) return printField(result.field);
   const command = `meridian reduce ${ops} ${files.join(" ")} --var ${flags.var} (as cdo ${cdoCommand(chain)})`;
-  await writeResult(flags.out, result.field, { command, files }, result.series[0].globalAttrs);
+  const output = flags.out ? { path: flags.out, provenance: { command, files } } : undefined;
+  const result = await interruptible(ops, (signal, onProgress) => withView(flags, (view) => reduce(chain, inputs, { ...common(flags), view, output, signal, onProgress })));
+  if (!flags.out) return printField(result.field);
   console.log(`wrote ${flags.out}: ${shapeOf(result.field)} from ${files.length} file(s) in ${result.pieces} piece(s)`);
 }
 

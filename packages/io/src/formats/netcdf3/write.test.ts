@@ -17,7 +17,7 @@ import { open } from "../../index.ts";
 import { encode } from "../../netcdf-fixture.test-util.ts";
 import { DATASETS } from "../../testing.ts";
 import { CASES } from "./write.cases.ts";
-import { encodeNetCDF, planNetCDF, writeNetCDF, WriteError, type AttrInput, type NcDType, type NcFileSpec, type NcVarSpec } from "./write.ts";
+import { encodeNetCDF, planNetCDF, writeNetCDF, writeValues, WriteError, type AttrInput, type NcDType, type NcFileSpec, type NcVarSpec } from "./write.ts";
 
 const EXPECTED = join(DATASETS, "fixtures/expected-writer");
 const VARIANT: Record<string, string> = { NETCDF3_CLASSIC: "cdf1", NETCDF3_64BIT_OFFSET: "cdf2", NETCDF3_64BIT_DATA: "cdf5" };
@@ -319,5 +319,34 @@ describe("a 100 MB record variable", () => {
     } finally {
       await ds.close();
     }
+  });
+});
+
+describe("values written later (by the engines that compute them)", () => {
+  const steps = 5, cells = 6;
+  const tas = Float32Array.from({ length: steps * cells }, (_, i) => 250 + i / 4);
+  const spec = (data: NcVarSpec["data"]): NcFileSpec => ({
+    dims: { time: steps, x: cells, bnds: 2 }, unlimited: "time",
+    variables: [
+      { name: "time", dims: ["time"], dtype: "float64", data: [0, 1, 2, 3, 4] },
+      { name: "tas", dims: ["time", "x"], dtype: "float32", attrs: { units: "K" }, data },
+      { name: "x", dims: ["x"], dtype: "float64", data: [1, 2, 3, 4, 5, 6] },
+    ],
+  });
+
+  it("a layout with a hole, filled in pieces across records, gives the file written at once", async () => {
+    const path = join(dir, "later.nc");
+    const slots = await writeNetCDF(path, spec("later"));
+    expect(slots.tas).toMatchObject({ dtype: "float32", count: cells });
+    // out of order, and not on record boundaries
+    await writeValues(path, slots.tas, 14, tas.subarray(14));
+    await writeValues(path, slots.tas, 0, tas.subarray(0, 14));
+    expect(sha256(await readFile(path))).toBe(sha256(encodeNetCDF(spec(tas))));
+  });
+
+  it("values of another type than the variable's are refused", async () => {
+    const path = join(dir, "later-type.nc");
+    const slots = await writeNetCDF(path, spec("later"));
+    await expect(writeValues(path, slots.tas, 0, Float64Array.from(tas))).rejects.toThrow(/later-type\.nc: values to write are a Float64Array, the variable holds float32/);
   });
 });

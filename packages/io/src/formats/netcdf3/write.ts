@@ -32,9 +32,21 @@ export interface NcVarSpec {
   /**
    * Row-major values, all records included. For `char`: one string per row
    * along the last dimension (UTF-8, NUL-padded, cut at a whole character), or
-   * the bytes themselves.
+   * the bytes themselves. `"later"`: none yet, the bytes are left as zeros
+   * and filled with writeValues() (by other processes too) where the layout
+   * writeNetCDF() returns says.
    */
-  data: ArrayLike<number> | ArrayLike<bigint> | readonly string[];
+  data: ArrayLike<number> | ArrayLike<bigint> | readonly string[] | "later";
+}
+
+/** Where a variable's values lie in a written file, for writeValues(). */
+export interface NcSlot {
+  dtype: NumericDType;
+  begin: number;
+  /** Values per record (record variables) or in all. */
+  count: number;
+  /** Bytes from one record to the next; 0 for a fixed-size variable. */
+  recSize: number;
 }
 
 export interface NcFileSpec {
@@ -133,7 +145,7 @@ let tempSeq = 0;
  * over `path` once complete (and flushed to disk with `sync`), and removed on
  * any error. The spec is validated before the disk is touched.
  */
-export async function writeNetCDF(path: string, spec: NcFileSpec, options: WriteOptions = {}): Promise<void> {
+export async function writeNetCDF(path: string, spec: NcFileSpec, options: WriteOptions = {}): Promise<Record<string, NcSlot>> {
   const plan = planNetCDF(spec, options, path);
   const temp = `${path}.tmp-${process.pid}-${++tempSeq}`;
   let fh: FileHandle | undefined;
@@ -141,6 +153,7 @@ export async function writeNetCDF(path: string, spec: NcFileSpec, options: Write
     fh = await openFile(temp, "w");
     let at = 0;
     for (const piece of pieces(plan, path)) {
+      if (typeof piece === "number") { at += piece; continue; } // values that come later: a hole
       for (let done = 0; done < piece.byteLength;) {
         const { bytesWritten } = await fh.write(piece, done, piece.byteLength - done, at + done);
         done += bytesWritten;
@@ -148,6 +161,7 @@ export async function writeNetCDF(path: string, spec: NcFileSpec, options: Write
       at += piece.byteLength;
     }
     if (at !== plan.size) throw new Error(`internal: wrote ${at} bytes of ${plan.size}`);
+    await fh.truncate(plan.size); // (a hole at the end too)
     if (options.sync) await fh.datasync(); // the rename must not land before the data does
     await fh.close();
     fh = undefined;
@@ -155,6 +169,41 @@ export async function writeNetCDF(path: string, spec: NcFileSpec, options: Write
   } catch (e) {
     await fh?.close().catch(() => {});
     await rm(temp, { force: true }).catch(() => {});
+    throw e instanceof MeridianError || !(e instanceof Error && "code" in e) ? e : ioError(path, e);
+  }
+  return Object.fromEntries(plan.vars.filter((v) => v.dtype !== "char").map((v) =>
+    [v.spec.name, { dtype: v.dtype as NumericDType, begin: v.begin, count: v.count, recSize: v.isRecord ? plan.recSize : 0 }]));
+}
+
+/**
+ * Writes `values` (native, of the slot's type) into a file writeNetCDF()
+ * laid out, from value `first` of the variable on (row-major, records
+ * included): the values it left for later, written by whichever process
+ * computed them.
+ */
+export async function writeValues(path: string, slot: NcSlot, first: number, values: NumericArray): Promise<void> {
+  if (ARRAY_DTYPE.get(values.constructor) !== slot.dtype) throw new WriteError(`values to write are a ${values.constructor.name}, the variable holds ${slot.dtype}`, path);
+  const size = itemSize(slot.dtype), perRecord = slot.recSize ? slot.count : Infinity;
+  const bytes = new Uint8Array(values.byteLength);
+  bytes.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  swapToNative(bytes, size);
+  let fh: FileHandle | undefined;
+  try {
+    fh = await openFile(path, "r+");
+    for (let i = 0; i < values.length;) {
+      const k = first + i, record = slot.recSize ? Math.floor(k / perRecord) : 0, within = k - record * (slot.recSize ? perRecord : 0);
+      const n = Math.min(values.length - i, perRecord - within);
+      const piece = bytes.subarray(i * size, (i + n) * size);
+      for (let done = 0; done < piece.byteLength;) {
+        const { bytesWritten } = await fh.write(piece, done, piece.byteLength - done, slot.begin + record * slot.recSize + within * size + done);
+        done += bytesWritten;
+      }
+      i += n;
+    }
+    await fh.close();
+    fh = undefined;
+  } catch (e) {
+    await fh?.close().catch(() => {});
     throw e instanceof MeridianError || !(e instanceof Error && "code" in e) ? e : ioError(path, e);
   }
 }
@@ -165,6 +214,7 @@ export function encodeNetCDF(spec: NcFileSpec, options: WriteOptions = {}, file?
   const out = new Uint8Array(plan.size);
   let at = 0;
   for (const piece of pieces(plan, file)) {
+    if (typeof piece === "number") { at += piece; continue; }
     out.set(piece, at);
     at += piece.byteLength;
   }
@@ -202,13 +252,15 @@ export function planNetCDF(spec: NcFileSpec, options: WriteOptions = {}, file?: 
     const shape = v.dims.map((d) => spec.dims[d]);
     const count = (isRecord ? shape.slice(1) : shape).reduce((a, b) => a * b, 1);
     const total = isRecord ? count * numrecs : count;
+    const later = v.data === "later";
+    if (later && v.dtype === "char") fail(`variable ${v.name}: char values cannot come later`);
     const strings = v.dtype === "char" && Array.isArray(v.data) && v.data.some((x) => typeof x === "string");
     const rowLength = v.dtype === "char" ? (shape.length ? shape[shape.length - 1] : 1) : 1;
     const shapeText = `(${v.dims.map((d) => `${d}=${spec.dims[d]}`).join(", ")})`;
     if (strings) {
       const rows = rowLength === 0 ? 0 : total / rowLength;
       if (v.data.length !== rows) fail(`variable ${v.name}: ${v.data.length} strings given, but its shape ${shapeText} holds ${rows} strings of ${rowLength} bytes`);
-    } else if (v.data?.length !== total) {
+    } else if (!later && v.data?.length !== total) {
       const rec = isRecord ? ` (${numrecs} records of ${count})` : "";
       fail(`variable ${v.name}: ${v.data?.length ?? "no"} values given, but its shape ${shapeText} holds ${total}${rec}`);
     }
@@ -452,7 +504,7 @@ function convert(dtype: NcDType, src: ArrayLike<number | bigint>, from: number, 
 }
 
 /** The file's bytes in order, as views of one reused buffer: each must be used before asking for the next. */
-function* pieces(plan: NcPlan, file?: string): Generator<Uint8Array> {
+function* pieces(plan: NcPlan, file?: string): Generator<Uint8Array | number> {
   const out = allocateBytes(Math.max(8, Math.min(CHUNK, plan.size)));
   let scratch: ArrayBuffer | undefined; // for values that need converting, not copying
   let pos = 0;
@@ -472,6 +524,13 @@ function* pieces(plan: NcPlan, file?: string): Generator<Uint8Array> {
   };
   const chars = new Map<VarPlan, CharRows>();
   for (const { v, from, pad } of segments()) {
+    if (v.spec.data === "later") {
+      // bytes to skip: what is buffered goes first
+      if (pos) yield out.subarray(0, pos);
+      pos = 0;
+      yield v.bytes + pad;
+      continue;
+    }
     const size = itemSize(v.dtype);
     for (let done = 0; done < v.count;) {
       const n = Math.min(v.count - done, Math.floor((out.byteLength - pos) / size));
