@@ -1,0 +1,5 @@
+export { parseTable, type Table } from "./table.ts";
+export { prepare, uncertaintyOf, signalToNoise, suggestCategory, type Category, type PmfData, type PrepareOptions } from "./inputs.ts";
+export { solve, solveBest, pickBest, qOf, qExpected, type SolveOptions, type Solution } from "./solver.ts";
+export { Random } from "./random.ts";
+export { PmfError } from "./errors.ts";

@@ -1,0 +1,170 @@
+/**
+ * Uncertainty-weighted NMF: X (samples × species) ≈ G (samples × factors) ·
+ * F (factors × species), minimising Q = Σ((x − gf)/u)², by LS-NMF
+ * multiplicative updates (Wang et al. 2006) as ESAT does them: F first, then
+ * G, no epsilon in the denominators. In robust mode (EPA PMF's default)
+ * values whose scaled residual |r/u| exceeds α = 4 are down-weighted inside
+ * the updates (their uncertainty becomes u·√(|r/u|/α)), so they count α·|r/u|
+ * instead of (r/u)²: Q(robust). Converged when Q fell by less than `delta`
+ * over the last `window` iterations (ESAT's defaults: 0.1 over 100).
+ */
+import { PmfError } from "./errors.ts";
+import { Random } from "./random.ts";
+
+export interface SolveOptions {
+  factors: number;
+  /** Down-weight outliers inside the updates (default true, as EPA PMF 5.0). */
+  robust?: boolean;
+  /** Outlier distance in scaled residuals (default 4). */
+  alpha?: number;
+  maxIter?: number;
+  /** Converged when Q fell by less than this over the last `window` iterations (defaults 0.1 and 100). */
+  delta?: number;
+  window?: number;
+  /** Random stream of the initial G and F: (seed, stream). */
+  seed?: number;
+  stream?: number;
+  /** Start from these profiles (k × m) instead of random ones (bootstrap replicates start from the base case). */
+  initF?: Float64Array;
+  /** Called now and then with the iteration and Q; return false to stop. */
+  onIteration?: (iteration: number, q: number) => boolean | void;
+}
+
+export interface Solution {
+  n: number;
+  m: number;
+  k: number;
+  /** Contributions [samples, factors] and profiles [factors, species]. */
+  g: Float64Array;
+  f: Float64Array;
+  qTrue: number;
+  qRobust: number;
+  iterations: number;
+  converged: boolean;
+  seed: number;
+  stream: number;
+}
+
+/** Q(true) and Q(robust) of G·F against X with uncertainties U. */
+export function qOf(x: Float64Array, u: Float64Array, g: Float64Array, f: Float64Array, n: number, m: number, k: number, alpha = 4): { qTrue: number; qRobust: number } {
+  const wh = product(g, f, n, m, k);
+  let qTrue = 0, qRobust = 0;
+  for (let i = 0; i < n * m; i++) {
+    const s = Math.abs(x[i] - wh[i]) / u[i];
+    qTrue += s * s;
+    qRobust += s <= alpha ? s * s : alpha * s;
+  }
+  return { qTrue, qRobust };
+}
+
+/** G·F, [n, m]. */
+function product(g: Float64Array, f: Float64Array, n: number, m: number, k: number, out = new Float64Array(n * m)): Float64Array {
+  out.fill(0);
+  for (let i = 0; i < n; i++) {
+    const row = i * m;
+    for (let c = 0; c < k; c++) {
+      const a = g[i * k + c], fc = c * m;
+      if (a === 0) continue;
+      for (let j = 0; j < m; j++) out[row + j] += a * f[fc + j];
+    }
+  }
+  return out;
+}
+
+/** One factorisation from one random start (or from `initF`). */
+export function solve(x: Float64Array, u: Float64Array, n: number, m: number, options: SolveOptions): Solution {
+  const k = options.factors;
+  if (!Number.isInteger(k) || k < 1 || k >= Math.min(n, m)) throw new PmfError(`${k} factors for ${n} samples and ${m} species: give a whole number from 1 to ${Math.min(n, m) - 1}`);
+  const robust = options.robust ?? true, alpha = options.alpha ?? 4;
+  const maxIter = options.maxIter ?? 20000, delta = options.delta ?? 0.1, window = options.window ?? 100;
+  const seed = options.seed ?? 42, stream = options.stream ?? 0;
+  const { g, f } = initialise(x, n, m, k, new Random(seed, stream), options.initF);
+
+  const w0 = new Float64Array(n * m);
+  for (let i = 0; i < n * m; i++) w0[i] = 1 / (u[i] * u[i]);
+  const wh = new Float64Array(n * m), a = new Float64Array(n * m), b = new Float64Array(n * m);
+  const numF = new Float64Array(k * m), denF = new Float64Array(k * m);
+  const history = new Float64Array(window);
+  let iterations = 0, converged = false;
+  for (; iterations < maxIter; iterations++) {
+    // weights (robust: outliers down-weighted) and Q of the current G, F
+    product(g, f, n, m, k, wh);
+    let q = 0;
+    for (let i = 0; i < n * m; i++) {
+      const r = x[i] - wh[i], s = Math.abs(r) * Math.sqrt(w0[i]);
+      const w = robust && s > alpha ? (w0[i] * alpha) / s : w0[i];
+      q += robust ? (s <= alpha ? s * s : alpha * s) : s * s;
+      a[i] = w * x[i];
+      b[i] = w;
+    }
+    if (q !== q) throw new PmfError(`Q became NaN at iteration ${iterations}: check the uncertainties for zeros`);
+    history[iterations % window] = q;
+    if (iterations >= window && history[(iterations + 1) % window] - q < delta) {
+      converged = true;
+      break;
+    }
+    if (options.onIteration && iterations % 50 === 0 && options.onIteration(iterations, q) === false) break;
+
+    // F ← F ∘ (Gᵀ(W∘X)) ⊘ (Gᵀ(W∘GF))
+    numF.fill(0);
+    denF.fill(0);
+    for (let i = 0; i < n; i++) {
+      const row = i * m;
+      for (let c = 0; c < k; c++) {
+        const gc = g[i * k + c], fc = c * m;
+        if (gc === 0) continue;
+        for (let j = 0; j < m; j++) {
+          numF[fc + j] += gc * a[row + j];
+          denF[fc + j] += gc * b[row + j] * wh[row + j];
+        }
+      }
+    }
+    for (let i = 0; i < k * m; i++) if (denF[i] > 0) f[i] *= numF[i] / denF[i];
+
+    // G ← G ∘ ((W∘X)Fᵀ) ⊘ ((W∘GF)Fᵀ), with the new F
+    product(g, f, n, m, k, wh);
+    for (let i = 0; i < n; i++) {
+      const row = i * m;
+      for (let c = 0; c < k; c++) {
+        const fc = c * m;
+        let num = 0, den = 0;
+        for (let j = 0; j < m; j++) {
+          num += a[row + j] * f[fc + j];
+          den += b[row + j] * wh[row + j] * f[fc + j];
+        }
+        if (den > 0) g[i * k + c] *= num / den;
+      }
+    }
+  }
+  const { qTrue, qRobust } = qOf(x, u, g, f, n, m, k, alpha);
+  return { n, m, k, g, f, qTrue, qRobust, iterations, converged, seed, stream };
+}
+
+/**
+ * ESAT's column-mean start: F = √(mean of each species / k)·|N(0,1)|,
+ * G = √(mean of each sample / k)·|N(0,1)|; given profiles are copied.
+ */
+function initialise(x: Float64Array, n: number, m: number, k: number, rng: Random, initF?: Float64Array): { g: Float64Array; f: Float64Array } {
+  const colMean = new Float64Array(m), rowMean = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) (colMean[j] += x[i * m + j] / n), (rowMean[i] += x[i * m + j] / m);
+  const positive = (v: number) => Math.max(v, 1e-12);
+  const f = initF ? Float64Array.from(initF) : Float64Array.from({ length: k * m }, (_, i) => positive(Math.sqrt(colMean[i % m] / k) * Math.abs(rng.normal())));
+  if (f.length !== k * m) throw new PmfError(`initial profiles hold ${f.length} values, not ${k} factors × ${m} species`);
+  const g = Float64Array.from({ length: n * k }, (_, i) => positive(Math.sqrt(rowMean[Math.floor(i / k)] / k) * Math.abs(rng.normal())));
+  return { g, f };
+}
+
+/** `runs` factorisations from random starts (streams 0 … runs−1); the best by Q(robust), converged ones first. */
+export function solveBest(x: Float64Array, u: Float64Array, n: number, m: number, options: SolveOptions & { runs?: number }): { best: Solution; runs: Solution[] } {
+  const runs = Array.from({ length: options.runs ?? 20 }, (_, r) => solve(x, u, n, m, { ...options, stream: r }));
+  return { best: pickBest(runs), runs };
+}
+
+/** The lowest Q(robust) among converged runs (among all when none converged); ties to the earlier stream. */
+export function pickBest(runs: Solution[]): Solution {
+  const pool = runs.some((r) => r.converged) ? runs.filter((r) => r.converged) : runs;
+  return pool.reduce((a, b) => (b.qRobust < a.qRobust ? b : a));
+}
+
+/** Q expected (EPA PMF 5.0): strong values less the number of elements of G and F. */
+export const qExpected = (n: number, strongSpecies: number, k: number, m: number) => n * strongSpecies - k * (n + m);
