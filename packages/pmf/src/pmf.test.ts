@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseTable, PmfError, prepare, qOf, Random, solve, solveBest, uncertaintyOf } from "./index.ts";
+import { Cluster } from "@meridian/cluster";
+import { baseRuns, parseTable, PmfError, prepare, qOf, Random, solve, uncertaintyOf } from "./index.ts";
 
 const DATA = fileURLToPath(new URL("../../../datasets/pmf/", import.meta.url));
 const read = (path: string) => parseTable(readFileSync(join(DATA, path), "utf8"), path);
@@ -122,10 +123,10 @@ function matchProfiles(found: Float64Array, planted: Float64Array, k: number, m:
 }
 
 describe("the solver", () => {
-  it("recovers planted factors (profiles correlate above 0.95 after matching)", () => {
+  it("recovers planted factors (profiles correlate above 0.95 after matching)", async () => {
     const n = 150, m = 16, k = 4;
     const p = planted(n, m, k, 7);
-    const { best, runs } = solveBest(p.x, p.u, n, m, { factors: k, runs: 4, seed: 1 });
+    const { best, runs } = await baseRuns(p.x, p.u, n, m, { factors: k, runs: 4, seed: 1 });
     expect(runs.length).toBe(4);
     expect(best.converged).toBe(true);
     const r = matchProfiles(best.f, p.f, k, m);
@@ -136,13 +137,13 @@ describe("the solver", () => {
     expect(best.qTrue).toBeLessThan(3 * n * m); // noise of one uncertainty per value: Q near n·m
   });
 
-  it("robust mode keeps the profiles when outliers are planted, and Q(robust) counts them α·|r/u|", () => {
+  it("robust mode keeps the profiles when outliers are planted, and Q(robust) counts them α·|r/u|", async () => {
     const n = 150, m = 16, k = 3;
     const p = planted(n, m, k, 11, 40);
-    const robust = solveBest(p.x, p.u, n, m, { factors: k, runs: 3, seed: 2 }).best;
+    const robust = (await baseRuns(p.x, p.u, n, m, { factors: k, runs: 3, seed: 2 })).best;
     expect(Math.min(...matchProfiles(robust.f, p.f, k, m))).toBeGreaterThan(0.95);
     expect(robust.qRobust).toBeLessThan(robust.qTrue);
-    const plain = solveBest(p.x, p.u, n, m, { factors: k, runs: 3, seed: 2, robust: false }).best;
+    const plain = (await baseRuns(p.x, p.u, n, m, { factors: k, runs: 3, seed: 2, robust: false })).best;
     expect(plain.qTrue).toBeLessThan(robust.qTrue); // it minimises Q(true) instead, outliers and all
   });
 
@@ -154,6 +155,27 @@ describe("the solver", () => {
     expect(Array.from(a.f)).toEqual(Array.from(b.f));
     expect(a.qRobust).toBe(b.qRobust);
     expect(Array.from(a.f)).not.toEqual(Array.from(c.f));
+  });
+
+  it("gives the same base case, bit for bit, on 2 engines as in-process", async () => {
+    const n = 120, m = 14, k = 3;
+    const p = planted(n, m, k, 21);
+    const serial = await baseRuns(p.x, p.u, n, m, { factors: k, runs: 6, seed: 9 });
+    const cluster = await Cluster.start({ engines: 2 });
+    const client = await cluster.connect();
+    try {
+      await client.waitForEngines(2);
+      let progress = 0;
+      const parallel = await baseRuns(p.x, p.u, n, m, { factors: k, runs: 6, seed: 9, view: client.loadBalanced(), onProgress: (d) => (progress = d) });
+      expect(progress).toBe(6);
+      expect(parallel.runs.map((r) => r.qRobust)).toEqual(serial.runs.map((r) => r.qRobust));
+      expect(Array.from(parallel.best.f)).toEqual(Array.from(serial.best.f));
+      expect(parallel.best.stream).toBe(serial.best.stream);
+      expect(new Set(serial.runs.map((r) => r.qRobust)).size).toBeGreaterThan(1); // (the starts differ)
+    } finally {
+      client.close();
+      await cluster.stop();
+    }
   });
 
   it("refuses impossible factor counts and bad starting profiles", () => {

@@ -154,12 +154,6 @@ function initialise(x: Float64Array, n: number, m: number, k: number, rng: Rando
   return { g, f };
 }
 
-/** `runs` factorisations from random starts (streams 0 … runs−1); the best by Q(robust), converged ones first. */
-export function solveBest(x: Float64Array, u: Float64Array, n: number, m: number, options: SolveOptions & { runs?: number }): { best: Solution; runs: Solution[] } {
-  const runs = Array.from({ length: options.runs ?? 20 }, (_, r) => solve(x, u, n, m, { ...options, stream: r }));
-  return { best: pickBest(runs), runs };
-}
-
 /** The lowest Q(robust) among converged runs (among all when none converged); ties to the earlier stream. */
 export function pickBest(runs: Solution[]): Solution {
   const pool = runs.some((r) => r.converged) ? runs.filter((r) => r.converged) : runs;
