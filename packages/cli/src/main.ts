@@ -81,6 +81,23 @@ program.command("reduce")
   .option("--ensemble <stats>", "with --catalog: statistics across groups per year (or month): mean,std,min,max,median,p10,p90", "mean,std")
   .action(lazy(() => import("./commands/reduce.ts"), "reduceCommand"));
 
+program.command("pmf")
+  .description("positive matrix factorisation of samples × species: meridian pmf --conc C.csv --unc U.csv --factors 6 --out DIR")
+  .requiredOption("--conc <file>", "concentrations: CSV or TSV, samples as rows (a date column first, optional), species as columns")
+  .option("--unc <file>", "uncertainties, the same shape")
+  .option("--mdl <file>", "instead of --unc: species, a row of detection limits and a row of error fractions in %")
+  .requiredOption("--factors <k>", "number of factors")
+  .option("--runs <n>", "random starts; the best by Q(robust) is kept", "20")
+  .option("--seed <s>", "random seed: the same seed, the same result", "42")
+  .option("--no-robust", "minimise Q(true) instead of down-weighting outliers (|r/u| > 4)")
+  .option("--strong <species>", "species to keep strong, whatever their S/N")
+  .option("--weak <species>", "species to make weak (uncertainty ×3)")
+  .option("--bad <species>", "species to leave out")
+  .option("--engines <n>", "start a local cluster of n engines for this run")
+  .option("--connection <file>", "run on the cluster of this connection file")
+  .requiredOption("--out <dir>", "where profiles.csv, contributions.csv and summary.json go")
+  .action(lazy(() => import("./commands/pmf.ts"), "pmfCommand"));
+
 const drs = program.command("drs").description("catalogs of CMIP5/CMIP6 trees in the Data Reference Syntax");
 const scanOptions = (c: Command) => c
   .option("--project <p>", "layouts to try: cmip5, cmip6 or auto", "auto")

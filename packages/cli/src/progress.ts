@@ -18,3 +18,17 @@ export const bar = (done: number, total: number, width = 24) => {
   const full = Math.round((done / Math.max(1, total)) * width);
   return `[${"#".repeat(full)}${".".repeat(width - full)}] ${done}/${total}`;
 };
+
+/** Runs long work with a progress bar on the terminal; Ctrl-C cancels it (the tasks on a cluster too). */
+export async function interruptible<T>(label: string, work: (signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const stop = () => abort.abort(new Error("interrupted"));
+  process.once("SIGINT", stop);
+  const line = progress(label);
+  try {
+    return await work(abort.signal, (done, total) => line.update(bar(done, total)));
+  } finally {
+    line.done();
+    process.off("SIGINT", stop);
+  }
+}

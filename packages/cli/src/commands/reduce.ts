@@ -10,7 +10,7 @@ import { writeFile } from "node:fs/promises";
 import { archiveCSV, cdoCommand, parseChain, reduce, reduceArchive, ReduceError, type ArchiveResult, type Field } from "@meridian/reduce";
 import { load, parseWhere } from "./drs.ts";
 import { isoDate, writeResult } from "@meridian/reduce/output";
-import { bar, progress } from "../progress.ts";
+import { interruptible } from "../progress.ts";
 
 export interface ReduceFlags {
   var: string;
@@ -75,20 +75,6 @@ export function printField(f: Field) {
   for (let t = 0; t < f.time.length; t++) {
     const values = Array.from(f.data.subarray(t * cells, t * cells + Math.min(cells, 6)), (v) => (v === v ? v.toPrecision(8) : "_"));
     console.log(`${isoDate(f.axis.dateOf(f.time[t]))}  ${values.join(" ")}${cells > 6 ? ` … (${cells} values)` : ""}`);
-  }
-}
-
-/** Runs a reduction with a progress line on the terminal; Ctrl-C cancels it (the tasks on a cluster too). */
-async function interruptible<T>(label: string, work: (signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<T>): Promise<T> {
-  const abort = new AbortController();
-  const stop = () => abort.abort(new Error("interrupted"));
-  process.once("SIGINT", stop);
-  const line = progress(label);
-  try {
-    return await work(abort.signal, (done, total) => line.update(bar(done, total)));
-  } finally {
-    line.done();
-    process.off("SIGINT", stop);
   }
 }
 
