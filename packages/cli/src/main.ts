@@ -64,14 +64,17 @@ profileOptions(cluster.command("status").description("engines, their load, queue
   .option("--json", "as JSON")
   .action(lazy(cluster$, "clusterStatus"));
 
-program.command("reduce")
+/** Where a command's tasks run: here (the default), on a local cluster started for it, or on a running one. */
+const whereToRun = (c: Command) => c
+  .option("--engines <n>", "start a local cluster of n engines for this run")
+  .option("--connection <file>", "run on the cluster of this connection file");
+
+whereToRun(program.command("reduce"))
   .description("CDO-style operators over files: e.g. meridian reduce yearmonmean,fldmean tas_*.nc --var tas --out out.nc")
   .argument("<ops>", "operators in the order they apply, comma-separated (yearmonmean,fldmean; enspctl,90)")
   .argument("[files...]", "the files of one series (any order of reference dates); for ens* operators, of several members")
   .requiredOption("--var <name>", "the variable to reduce")
   .option("--out <file>", "write the result: .nc (CF NetCDF classic), .csv (one row per point) or .json")
-  .option("--engines <n>", "start a local cluster of n engines for this run")
-  .option("--connection <file>", "run on the cluster of this connection file")
   .option("--area <file>", "cell areas (areacella) for field statistics")
   .option("--cdo-compat", "field statistics with CDO's cell areas (great-circle cells), to match CDO")
   .option("--min-valid <fraction>", "a result is missing unless this fraction of its inputs is valid")
@@ -81,7 +84,7 @@ program.command("reduce")
   .option("--ensemble <stats>", "with --catalog: statistics across groups per year (or month): mean,std,min,max,median,p10,p90", "mean,std")
   .action(lazy(() => import("./commands/reduce.ts"), "reduceCommand"));
 
-program.command("pmf")
+whereToRun(program.command("pmf"))
   .description("positive matrix factorisation of samples × species: meridian pmf --conc C.csv --unc U.csv --factors 6 --out DIR")
   .requiredOption("--conc <file>", "concentrations: CSV or TSV, samples as rows (a date column first, optional), species as columns")
   .option("--unc <file>", "uncertainties, the same shape")
@@ -93,8 +96,6 @@ program.command("pmf")
   .option("--strong <species>", "species to keep strong, whatever their S/N")
   .option("--weak <species>", "species to make weak (uncertainty ×3)")
   .option("--bad <species>", "species to leave out")
-  .option("--engines <n>", "start a local cluster of n engines for this run")
-  .option("--connection <file>", "run on the cluster of this connection file")
   .requiredOption("--out <dir>", "where profiles.csv, contributions.csv and summary.json go")
   .action(lazy(() => import("./commands/pmf.ts"), "pmfCommand"));
 

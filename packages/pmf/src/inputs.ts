@@ -27,6 +27,16 @@ export interface PmfData {
 /** Uncertainty from the method detection limit and error fraction (EPA PMF 5.0): 5/6·MDL at or below it, else √((EF·x)² + (MDL/2)²). */
 export const uncertaintyOf = (x: number, mdl: number, ef: number) => (x <= mdl ? (5 / 6) * mdl : Math.sqrt((ef * x) ** 2 + (0.5 * mdl) ** 2));
 
+/** Detection limits and error fractions from EPA PMF's equation table: the species, a row of MDLs, a row of error fractions in %. */
+export function detectionLimits(t: Table): { mdl: Record<string, number>; errorFraction: Record<string, number> } {
+  const k = t.columns.length;
+  if (t.rows.length < 2) throw new PmfError(`${t.rows.length} row(s): expected a row of detection limits and a row of error fractions (%)`, t.source);
+  return {
+    mdl: Object.fromEntries(t.columns.map((c, j) => [c, t.values[j]])),
+    errorFraction: Object.fromEntries(t.columns.map((c, j) => [c, t.values[k + j] / 100])),
+  };
+}
+
 /** S/N of one species (EPA PMF 5.0): the mean over samples of (x − u)/u where x > u, 0 elsewhere. */
 export function signalToNoise(x: ArrayLike<number>, u: ArrayLike<number>, n: number, m: number, j: number): number {
   let s = 0;

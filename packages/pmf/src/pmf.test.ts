@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { Cluster } from "@meridian/cluster";
-import { baseRuns, parseTable, PmfError, prepare, qOf, Random, solve, uncertaintyOf } from "./index.ts";
+import { baseRuns, detectionLimits, parseTable, PmfError, prepare, qOf, Random, solve, uncertaintyOf } from "./index.ts";
 
 const DATA = fileURLToPath(new URL("../../../datasets/pmf/", import.meta.url));
 const read = (path: string) => parseTable(readFileSync(join(DATA, path), "utf8"), path);
@@ -38,6 +38,7 @@ describe("tables as EPA PMF and ESAT ship them", () => {
     expect(() => parseTable("Date,a,b\n1/1/2000,1,x\n", "bad.csv")).toThrow(/bad\.csv: line 2, column b: "x" is not a number/);
     expect(() => parseTable("Date,a,b\n1/1/2000,1,2\n1/2/2000,1\n", "short.csv")).toThrow(/short\.csv: line 3: 1 values, but the header names 2 species/);
     expect(() => parseTable("just words\nmore words\n", "words.csv")).toThrow(PmfError);
+    expect(() => detectionLimits(parseTable("a,b\n0.1,0.2\n", "eqn.txt"))).toThrow(/eqn\.txt: 1 row\(s\): expected a row of detection limits and a row of error fractions/);
     const conc = read("esat/data/Dataset-StLouis-con.csv");
     expect(() => prepare(conc, { unc: read("esat/data/Dataset-BatonRouge-unc.csv") })).toThrow(/Dataset-BatonRouge-unc\.csv: species differ from those of esat\/data\/Dataset-StLouis-con\.csv: column 1 is "124-Trimethylbenzene" here, "Cd" there/);
   });
@@ -47,9 +48,9 @@ describe("preparing X and U as EPA PMF 5.0 does", () => {
   it("uncertainties from detection limits and error fractions; values below the limit become half of it", () => {
     const conc = read("esat/data/Dataset-Baltimore_con.txt");
     const eqn = parseTable(readFileSync(join(DATA, "easy-pmf/data/Dataset-Baltimore_unc_eqn.txt"), "utf8"), "eqn");
-    const mdl = Object.fromEntries(eqn.columns.map((c, j) => [c, eqn.values[j]]));
-    const ef = Object.fromEntries(eqn.columns.map((c, j) => [c, eqn.values[eqn.columns.length + j] / 100]));
-    const d = prepare(conc, { mdl, errorFraction: ef, categories: Object.fromEntries(conc.columns.map((c) => [c, "strong" as const])) });
+    const { mdl, errorFraction } = detectionLimits(eqn);
+    expect(errorFraction.Aluminum).toBe(0.1);
+    const d = prepare(conc, { mdl, errorFraction, categories: Object.fromEntries(conc.columns.map((c) => [c, "strong" as const])) });
     const m = conc.columns.length;
     let below = 0, above = 0;
     for (let k = 0; k < conc.values.length; k++) {

@@ -57,6 +57,20 @@ export function qOf(x: Float64Array, u: Float64Array, g: Float64Array, f: Float6
   return { qTrue, qRobust };
 }
 
+/** Q(true) of each species and of each sample: the squared scaled residuals summed along the other axis. */
+export function qParts(x: Float64Array, u: Float64Array, g: Float64Array, f: Float64Array, n: number, m: number, k: number): { species: Float64Array; samples: Float64Array } {
+  const wh = product(g, f, n, m, k);
+  const species = new Float64Array(m), samples = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      const r = ((x[i * m + j] - wh[i * m + j]) / u[i * m + j]) ** 2;
+      species[j] += r;
+      samples[i] += r;
+    }
+  }
+  return { species, samples };
+}
+
 /** G·F, [n, m]. */
 function product(g: Float64Array, f: Float64Array, n: number, m: number, k: number, out = new Float64Array(n * m)): Float64Array {
   out.fill(0);

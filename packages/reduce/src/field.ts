@@ -90,39 +90,23 @@ export function gridStat(data: ArrayLike<number>, steps: number, layers: number,
   const outer = steps * layers;
   const [groups, size] = over === "field" ? [1, ny * nx] : over === "lon" ? [ny, nx] : [nx, ny];
   const out = new Float64Array(outer * groups);
-  if (stat === "mean" || stat === "avg") {
-    // the common case without gathering: the same sums, in the same order, as statOf
-    for (let o = 0; o < outer; o++) {
-      const base = o * ny * nx;
-      for (let g = 0; g < groups; g++) {
-        let n = 0, s = 0, ws = 0;
-        for (let m = 0; m < size; m++) {
-          const cell = over === "field" ? m : over === "lon" ? g * nx + m : m * nx + g;
-          const v = data[base + cell];
-          if (v !== v) continue;
-          const w = over === "lon" || !areas ? 1 : areas[cell];
-          s += w * v;
-          ws += w;
-          n++;
-        }
-        out[o * groups + g] = n === 0 || n < minValid * size || (stat === "avg" && n < size) ? NaN : s / ws;
-      }
-    }
-    return out;
-  }
+  // means add up as they go, in statOf's order; other statistics gather the valid values first
+  const mean = stat === "mean" || stat === "avg";
   const values = new Float64Array(size), weights = new Float64Array(size);
   for (let o = 0; o < outer; o++) {
     const base = o * ny * nx;
     for (let g = 0; g < groups; g++) {
-      let n = 0;
+      let n = 0, s = 0, ws = 0;
       for (let m = 0; m < size; m++) {
         const cell = over === "field" ? m : over === "lon" ? g * nx + m : m * nx + g;
         const v = data[base + cell];
         if (v !== v) continue;
-        values[n] = v;
-        weights[n++] = over === "lon" || !areas ? 1 : areas[cell];
+        const w = over === "lon" || !areas ? 1 : areas[cell];
+        if (mean) (s += w * v), (ws += w);
+        else (values[n] = v), (weights[n] = w);
+        n++;
       }
-      out[o * groups + g] = n === 0 || n < minValid * size ? NaN : statOf(values, weights, n, stat, size);
+      out[o * groups + g] = n === 0 || n < minValid * size || (stat === "avg" && n < size) ? NaN : mean ? s / ws : statOf(values, weights, n, stat, size);
     }
   }
   return out;

@@ -37,7 +37,7 @@ export interface ReduceOptions {
    * back: the result's data is then left empty.
    */
   output?: { path: string; provenance: Provenance };
-  /** Time steps per piece (default: about 256 MiB of float32 values per member, read in blocks of 32 MiB). */
+  /** Time steps per piece (default: about 256 MiB of float32 values per member, read in blocks of 4 MiB). */
   pieceSteps?: number;
 }
 
@@ -119,9 +119,10 @@ export async function reduce(ops: string | Operator[], inputs: string[] | string
   // final values step by step, to a NetCDF file: laid out here, written by the engines
   const direct = options.output && /\.nc$/i.test(options.output.path) && !tg && !rest.length ? options.output : undefined;
   const part = direct && `${direct.path}.part-${process.pid}`;
+  // the result of a chain without a time statistic: the field after the engines' part, at every step
+  const stepwise = { ...meta, time: first.time, timeBounds: first.timeBounds };
   if (direct) {
-    const result = { ...meta, time: first.time, timeBounds: first.timeBounds };
-    const slot = (await writeNetCDF(part!, resultSpec(result, direct.provenance, first.globalAttrs, true)))[meta.variable];
+    const slot = (await writeNetCDF(part!, resultSpec(stepwise, direct.provenance, first.globalAttrs, true)))[meta.variable];
     let at = 0;
     for (const p of pieces) (p.write = { path: part!, slot, first: at * cellsOut }), (at += p.steps);
   }
@@ -132,7 +133,7 @@ export async function reduce(ops: string | Operator[], inputs: string[] | string
   } finally {
     if (part) await rm(part, { force: true });
   }
-  if (direct) return { field: { ...meta, time: first.time, timeBounds: first.timeBounds }, series, areaMethod, pieces: pieces.length };
+  if (direct) return { field: stepwise, series, areaMethod, pieces: pieces.length };
   let result: Field;
   if (whole) {
     // whole groups, finished by the engines: values in group order
@@ -153,7 +154,7 @@ export async function reduce(ops: string | Operator[], inputs: string[] | string
     const data = new Float64Array(first.time.length * cellsOut);
     let at = 0;
     for (const r of results) data.set(r.values!, at), (at += r.values!.length);
-    result = { ...meta, data, time: first.time, timeBounds: first.timeBounds };
+    result = { ...stepwise, data };
   }
   for (const op of rest) result = apply(result, op, { areas, minValid: options.minValid });
   if (options.output) await writeResult(options.output.path, result, options.output.provenance, first.globalAttrs);

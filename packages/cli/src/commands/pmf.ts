@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { baseRuns, parseTable, PmfError, prepare, qExpected, type Category, type PmfData, type Solution } from "@meridian/pmf";
+import { baseRuns, detectionLimits, parseTable, PmfError, prepare, qExpected, qParts, type Category, type PmfData, type Solution } from "@meridian/pmf";
 import { interruptible } from "../progress.ts";
 import { withView } from "./reduce.ts";
 
@@ -37,14 +37,8 @@ export async function pmfCommand(flags: PmfFlags): Promise<void> {
   for (const c of ["strong", "weak", "bad"] as const) for (const s of list(flags[c])) categories[s] = c;
   let data: PmfData;
   if (flags.unc) data = prepare(conc, { unc: await table(flags.unc), categories });
-  else if (flags.mdl) {
-    // a species header, a row of detection limits and a row of error fractions in percent (EPA PMF's equation file)
-    const eq = await table(flags.mdl);
-    const k = eq.columns.length;
-    const mdl = Object.fromEntries(eq.columns.map((c, j) => [c, eq.values[j]]));
-    const errorFraction = Object.fromEntries(eq.columns.map((c, j) => [c, eq.values[k + j] / 100]));
-    data = prepare(conc, { mdl, errorFraction, categories });
-  } else throw new PmfError("give --unc U.csv, or --mdl with detection limits and error fractions", flags.conc);
+  else if (flags.mdl) data = prepare(conc, { ...detectionLimits(await table(flags.mdl)), categories });
+  else throw new PmfError("give --unc U.csv, or --mdl with detection limits and error fractions", flags.conc);
 
   const n = data.samples.length, m = data.species.length;
   const { best, runs: all } = await interruptible(`pmf ${factors} factors, ${runs} runs`, (signal, onProgress) =>
@@ -52,9 +46,9 @@ export async function pmfCommand(flags: PmfFlags): Promise<void> {
   await mkdir(flags.out, { recursive: true });
   await writeFile(join(flags.out, "profiles.csv"), profilesCSV(data, best));
   await writeFile(join(flags.out, "contributions.csv"), contributionsCSV(data, best));
-  await writeFile(join(flags.out, "summary.json"), JSON.stringify(summary(data, best, all), null, 1) + "\n");
-  const strong = data.category.filter((c) => c === "strong").length;
-  console.log(`Q(true) ${best.qTrue.toFixed(1)}, Q(robust) ${best.qRobust.toFixed(1)}, Q(expected) ${qExpected(n, strong, factors, m)}; run ${best.stream} of ${runs}, ${best.iterations} iterations, ${best.converged ? "converged" : "not converged"}`);
+  const qExp = qExpected(n, data.category.filter((c) => c === "strong").length, factors, m);
+  await writeFile(join(flags.out, "summary.json"), JSON.stringify(summary(data, best, all, qExp), null, 1) + "\n");
+  console.log(`Q(true) ${best.qTrue.toFixed(1)}, Q(robust) ${best.qRobust.toFixed(1)}, Q(expected) ${qExp}; run ${best.stream} of ${runs}, ${best.iterations} iterations, ${best.converged ? "converged" : "not converged"}`);
   if (data.excluded.length) console.log(`left out (bad): ${data.excluded.join(", ")}`);
   console.log(`wrote ${flags.out}/profiles.csv, contributions.csv, summary.json`);
 }
@@ -84,26 +78,15 @@ function contributionsCSV(d: PmfData, s: Solution): string {
   return rows.join("\n") + "\n";
 }
 
-function summary(d: PmfData, best: Solution, all: Solution[]) {
+function summary(d: PmfData, best: Solution, all: Solution[], qExp: number) {
   const { n, m, k } = best;
-  // Q per species and per sample, against what each would contribute if the fit were as good as the uncertainties
-  const perSpecies = new Float64Array(m), perSample = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < m; j++) {
-      let v = 0;
-      for (let c = 0; c < k; c++) v += best.g[i * k + c] * best.f[c * m + j];
-      const r = ((d.x[i * m + j] - v) / d.u[i * m + j]) ** 2;
-      perSpecies[j] += r;
-      perSample[i] += r;
-    }
-  }
-  const strong = d.category.filter((c) => c === "strong").length;
-  const qExp = qExpected(n, strong, k, m);
+  // Q per species and per sample, against their shares of Q(expected)
+  const q = qParts(d.x, d.u, best.g, best.f, n, m, k);
   return {
     factors: k, samples: n, seed: best.seed, run: best.stream,
     Q_true: best.qTrue, Q_robust: best.qRobust, Q_expected: qExp, converged: best.converged, iterations: best.iterations,
-    species: d.species.map((s, j) => ({ name: s, category: d.category[j], sn: d.sn[j], missing: d.missing[j], below_mdl: d.belowMDL[j], Q_over_Qexp: perSpecies[j] / (qExp / m) })),
-    samples_Q_over_Qexp: Array.from(perSample, (q) => q / (qExp / n)),
+    species: d.species.map((s, j) => ({ name: s, category: d.category[j], sn: d.sn[j], missing: d.missing[j], below_mdl: d.belowMDL[j], Q_over_Qexp: q.species[j] / (qExp / m) })),
+    samples_Q_over_Qexp: Array.from(q.samples, (v) => v / (qExp / n)),
     excluded: d.excluded,
     runs: all.map((r) => ({ run: r.stream, Q_true: r.qTrue, Q_robust: r.qRobust, iterations: r.iterations, converged: r.converged })),
   };
