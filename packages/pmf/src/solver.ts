@@ -1,18 +1,24 @@
 /**
  * Uncertainty-weighted NMF: X (samples × species) ≈ G (samples × factors) ·
- * F (factors × species), minimising Q = Σ((x − gf)/u)², by LS-NMF
- * multiplicative updates (Wang et al. 2006) as ESAT does them: F first, then
- * G, no epsilon in the denominators. In robust mode (EPA PMF's default)
- * values whose scaled residual |r/u| exceeds α = 4 are down-weighted inside
- * the updates (their uncertainty becomes u·√(|r/u|/α)), so they count α·|r/u|
- * instead of (r/u)²: Q(robust). Converged when Q fell by less than `delta`
- * over the last `window` iterations (ESAT's defaults: 0.1 over 100).
+ * F (factors × species), minimising Q = Σ((x − gf)/u)², by alternating
+ * non-negative least squares (als.ts, the default) or ESAT's LS-NMF
+ * multiplicative updates (multiplicative.ts). In robust mode (EPA PMF's
+ * default) values whose scaled residual |r/u| exceeds α = 4 are down-weighted
+ * inside the updates (their uncertainty becomes u·√(|r/u|/α)), so they count
+ * α·|r/u| instead of (r/u)²: Q(robust). Converged when Q fell by less than
+ * `delta` over the last `window` iterations (ESAT's defaults: 0.1 over 100).
  */
+import { Alternating } from "./als.ts";
 import { PmfError } from "./errors.ts";
+import { Multiplicative, product, type Stepper } from "./multiplicative.ts";
 import { Random } from "./random.ts";
+
+export type Method = "als" | "mu";
 
 export interface SolveOptions {
   factors: number;
+  /** "als" (alternating least squares, default) or "mu" (ESAT's multiplicative updates). */
+  method?: Method;
   /** Down-weight outliers inside the updates (default true, as EPA PMF 5.0). */
   robust?: boolean;
   /** Outlier distance in scaled residuals (default 4). */
@@ -24,8 +30,9 @@ export interface SolveOptions {
   /** Random stream of the initial G and F: (seed, stream). */
   seed?: number;
   stream?: number;
-  /** Start from these profiles (k × m) instead of random ones (bootstrap replicates start from the base case). */
+  /** Start from these profiles (k × m) and contributions (n × k) instead of random ones (bootstrap replicates start from the base case). */
   initF?: Float64Array;
+  initG?: Float64Array;
   /** Called now and then with the iteration and Q; return false to stop. */
   onIteration?: (iteration: number, q: number) => boolean | void;
 }
@@ -41,6 +48,7 @@ export interface Solution {
   qRobust: number;
   iterations: number;
   converged: boolean;
+  method: Method;
   seed: number;
   stream: number;
 }
@@ -71,20 +79,6 @@ export function qParts(x: Float64Array, u: Float64Array, g: Float64Array, f: Flo
   return { species, samples };
 }
 
-/** G·F, [n, m]. */
-function product(g: Float64Array, f: Float64Array, n: number, m: number, k: number, out = new Float64Array(n * m)): Float64Array {
-  out.fill(0);
-  for (let i = 0; i < n; i++) {
-    const row = i * m;
-    for (let c = 0; c < k; c++) {
-      const a = g[i * k + c], fc = c * m;
-      if (a === 0) continue;
-      for (let j = 0; j < m; j++) out[row + j] += a * f[fc + j];
-    }
-  }
-  return out;
-}
-
 /** One factorisation from one random start (or from `initF`). */
 export function solve(x: Float64Array, u: Float64Array, n: number, m: number, options: SolveOptions): Solution {
   const k = options.factors;
@@ -92,25 +86,15 @@ export function solve(x: Float64Array, u: Float64Array, n: number, m: number, op
   const robust = options.robust ?? true, alpha = options.alpha ?? 4;
   const maxIter = options.maxIter ?? 20000, delta = options.delta ?? 0.1, window = options.window ?? 100;
   const seed = options.seed ?? 42, stream = options.stream ?? 0;
-  const { g, f } = initialise(x, n, m, k, new Random(seed, stream), options.initF);
+  const method = options.method ?? "als";
+  if (method !== "als" && method !== "mu") throw new PmfError(`unknown method "${method}": use "als" or "mu"`);
+  const stepper: Stepper = new (method === "als" ? Alternating : Multiplicative)(x, u, n, m, k, robust, alpha);
+  initialise(stepper, x, n, m, k, new Random(seed, stream), options);
 
-  const w0 = new Float64Array(n * m);
-  for (let i = 0; i < n * m; i++) w0[i] = 1 / (u[i] * u[i]);
-  const wh = new Float64Array(n * m), a = new Float64Array(n * m), b = new Float64Array(n * m);
-  const numF = new Float64Array(k * m), denF = new Float64Array(k * m);
   const history = new Float64Array(window);
   let iterations = 0, converged = false;
   for (; iterations < maxIter; iterations++) {
-    // weights (robust: outliers down-weighted) and Q of the current G, F
-    product(g, f, n, m, k, wh);
-    let q = 0;
-    for (let i = 0; i < n * m; i++) {
-      const r = x[i] - wh[i], s = Math.abs(r) * Math.sqrt(w0[i]);
-      const w = robust && s > alpha ? (w0[i] * alpha) / s : w0[i];
-      q += robust ? (s <= alpha ? s * s : alpha * s) : s * s;
-      a[i] = w * x[i];
-      b[i] = w;
-    }
+    const q = stepper.measure();
     if (q !== q) throw new PmfError(`Q became NaN at iteration ${iterations}: check the uncertainties for zeros`);
     history[iterations % window] = q;
     if (iterations >= window && history[(iterations + 1) % window] - q < delta) {
@@ -118,54 +102,27 @@ export function solve(x: Float64Array, u: Float64Array, n: number, m: number, op
       break;
     }
     if (options.onIteration && iterations % 50 === 0 && options.onIteration(iterations, q) === false) break;
-
-    // F ← F ∘ (Gᵀ(W∘X)) ⊘ (Gᵀ(W∘GF))
-    numF.fill(0);
-    denF.fill(0);
-    for (let i = 0; i < n; i++) {
-      const row = i * m;
-      for (let c = 0; c < k; c++) {
-        const gc = g[i * k + c], fc = c * m;
-        if (gc === 0) continue;
-        for (let j = 0; j < m; j++) {
-          numF[fc + j] += gc * a[row + j];
-          denF[fc + j] += gc * b[row + j] * wh[row + j];
-        }
-      }
-    }
-    for (let i = 0; i < k * m; i++) if (denF[i] > 0) f[i] *= numF[i] / denF[i];
-
-    // G ← G ∘ ((W∘X)Fᵀ) ⊘ ((W∘GF)Fᵀ), with the new F
-    product(g, f, n, m, k, wh);
-    for (let i = 0; i < n; i++) {
-      const row = i * m;
-      for (let c = 0; c < k; c++) {
-        const fc = c * m;
-        let num = 0, den = 0;
-        for (let j = 0; j < m; j++) {
-          num += a[row + j] * f[fc + j];
-          den += b[row + j] * wh[row + j] * f[fc + j];
-        }
-        if (den > 0) g[i * k + c] *= num / den;
-      }
-    }
+    stepper.update();
   }
+  const g = Float64Array.from(stepper.g), f = stepper.f();
   const { qTrue, qRobust } = qOf(x, u, g, f, n, m, k, alpha);
-  return { n, m, k, g, f, qTrue, qRobust, iterations, converged, seed, stream };
+  return { n, m, k, g, f, qTrue, qRobust, iterations, converged, method, seed, stream };
 }
 
 /**
  * ESAT's column-mean start: F = √(mean of each species / k)·|N(0,1)|,
- * G = √(mean of each sample / k)·|N(0,1)|; given profiles are copied.
+ * G = √(mean of each sample / k)·|N(0,1)|, unless given.
  */
-function initialise(x: Float64Array, n: number, m: number, k: number, rng: Random, initF?: Float64Array): { g: Float64Array; f: Float64Array } {
+function initialise(stepper: Stepper, x: Float64Array, n: number, m: number, k: number, rng: Random, given: Pick<SolveOptions, "initF" | "initG">) {
   const colMean = new Float64Array(m), rowMean = new Float64Array(n);
   for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) (colMean[j] += x[i * m + j] / n), (rowMean[i] += x[i * m + j] / m);
   const positive = (v: number) => Math.max(v, 1e-12);
-  const f = initF ? Float64Array.from(initF) : Float64Array.from({ length: k * m }, (_, i) => positive(Math.sqrt(colMean[i % m] / k) * Math.abs(rng.normal())));
+  const f = given.initF ?? Float64Array.from({ length: k * m }, (_, i) => positive(Math.sqrt(colMean[i % m] / k) * Math.abs(rng.normal())));
   if (f.length !== k * m) throw new PmfError(`initial profiles hold ${f.length} values, not ${k} factors × ${m} species`);
-  const g = Float64Array.from({ length: n * k }, (_, i) => positive(Math.sqrt(rowMean[Math.floor(i / k)] / k) * Math.abs(rng.normal())));
-  return { g, f };
+  const g = given.initG ?? Float64Array.from({ length: n * k }, (_, i) => positive(Math.sqrt(rowMean[Math.floor(i / k)] / k) * Math.abs(rng.normal())));
+  if (g.length !== n * k) throw new PmfError(`initial contributions hold ${g.length} values, not ${n} samples × ${k} factors`);
+  stepper.setF(f);
+  stepper.g.set(g);
 }
 
 /** The lowest Q(robust) among converged runs (among all when none converged); ties to the earlier stream. */
