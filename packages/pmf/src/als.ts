@@ -32,6 +32,7 @@ export class Alternating implements Stepper {
   /** pair[c·k + e]: where the pair (c, e) of factors sits in the packed normal equations. */
   private readonly pair: Int32Array;
   private readonly arrays: Record<Name, Float64Array>;
+  private held?: { c: number; j: number; value: number };
 
   constructor(x: Float64Array, u: Float64Array, readonly n: number, readonly m: number, readonly k: number, private readonly robust: boolean, private readonly alpha: number) {
     const mp = (this.mp = m + (m % 2));
@@ -72,6 +73,12 @@ export class Alternating implements Stepper {
     return out;
   }
 
+  /** Keeps profile element (factor c, species j) at `value` through the updates (DISP). */
+  hold(c: number, j: number, value: number) {
+    this.held = { c, j, value };
+    this.arrays.f[c * this.mp + j] = value;
+  }
+
   measure(): number {
     const a = this.arrays;
     return this.kernels.weights(a.x.byteOffset, a.su.byteOffset, a.g.byteOffset, a.f.byteOffset, a.w.byteOffset, a.wx.byteOffset, this.n, this.mp, this.k, this.alpha, this.robust ? 1 : 0);
@@ -87,6 +94,12 @@ export class Alternating implements Stepper {
     for (let j = 0; j < m; j++) {
       for (let p = 0; p < pairs; p++) At[j * pairs + p] = A[p * mp + j];
       for (let c = 0; c < k; c++) (Bt[j * k + c] = B[c * mp + j]), (ft[j * k + c] = f[c * mp + j]);
+    }
+    if (this.held) {
+      // a zero diagonal keeps the held value, which the other factors of its species still see
+      const { c, j, value } = this.held;
+      At[j * pairs + pair[c * k + c]] = 0;
+      ft[j * k + c] = value;
     }
     kernels.nnls(At.byteOffset, Bt.byteOffset, ft.byteOffset, m, k, pair.byteOffset, full.byteOffset, TOLERANCE);
     for (let j = 0; j < m; j++) for (let c = 0; c < k; c++) f[c * mp + j] = ft[j * k + c];
