@@ -32,7 +32,6 @@ export class Alternating implements Stepper {
   /** pair[c·k + e]: where the pair (c, e) of factors sits in the packed normal equations. */
   private readonly pair: Int32Array;
   private readonly arrays: Record<Name, Float64Array>;
-  private held?: { c: number; j: number; value: number };
 
   constructor(x: Float64Array, u: Float64Array, readonly n: number, readonly m: number, readonly k: number, private readonly robust: boolean, private readonly alpha: number) {
     const mp = (this.mp = m + (m % 2));
@@ -73,21 +72,25 @@ export class Alternating implements Stepper {
     return out;
   }
 
-  /** Keeps profile element (factor c, species j) at `value` through the updates (DISP). */
-  hold(c: number, j: number, value: number) {
-    this.held = { c, j, value };
-    this.arrays.f[c * this.mp + j] = value;
-  }
-
   measure(): number {
     const a = this.arrays;
     return this.kernels.weights(a.x.byteOffset, a.su.byteOffset, a.g.byteOffset, a.f.byteOffset, a.w.byteOffset, a.wx.byteOffset, this.n, this.mp, this.k, this.alpha, this.robust ? 1 : 0);
   }
 
-  update() {
+  update(profiles = true) {
+    const { n, m, mp, k, pair, kernels } = this;
+    const { g, f, ff, w, wx, C, D, full } = this.arrays;
+    if (profiles) this.updateF();
+    // G, sample by sample, with the new F
+    for (let c = 0; c < k; c++) for (let e = c; e < k; e++) for (let j = 0, p = pair[c * k + e] * mp; j < m; j++) ff[p + j] = f[c * mp + j] * f[e * mp + j];
+    kernels.gramG(f.byteOffset, ff.byteOffset, w.byteOffset, wx.byteOffset, C.byteOffset, D.byteOffset, n, mp, k);
+    kernels.nnls(C.byteOffset, D.byteOffset, g.byteOffset, n, k, pair.byteOffset, full.byteOffset, TOLERANCE);
+  }
+
+  /** F, species by species: the normal equations come out species-last, the solver takes them species-first. */
+  private updateF() {
     const { n, m, mp, k, pairs, pair, kernels } = this;
-    const { g, f, ff, w, wx, A, B, At, Bt, ft, C, D, full } = this.arrays;
-    // F, species by species: the normal equations come out species-last, the solver takes them species-first
+    const { g, f, w, wx, A, B, At, Bt, ft, full } = this.arrays;
     A.fill(0);
     B.fill(0);
     kernels.gramF(g.byteOffset, w.byteOffset, wx.byteOffset, A.byteOffset, B.byteOffset, n, mp, k);
@@ -95,17 +98,7 @@ export class Alternating implements Stepper {
       for (let p = 0; p < pairs; p++) At[j * pairs + p] = A[p * mp + j];
       for (let c = 0; c < k; c++) (Bt[j * k + c] = B[c * mp + j]), (ft[j * k + c] = f[c * mp + j]);
     }
-    if (this.held) {
-      // a zero diagonal keeps the held value, which the other factors of its species still see
-      const { c, j, value } = this.held;
-      At[j * pairs + pair[c * k + c]] = 0;
-      ft[j * k + c] = value;
-    }
     kernels.nnls(At.byteOffset, Bt.byteOffset, ft.byteOffset, m, k, pair.byteOffset, full.byteOffset, TOLERANCE);
     for (let j = 0; j < m; j++) for (let c = 0; c < k; c++) f[c * mp + j] = ft[j * k + c];
-    // G, sample by sample, with the new F
-    for (let c = 0; c < k; c++) for (let e = c; e < k; e++) for (let j = 0, p = pair[c * k + e] * mp; j < m; j++) ff[p + j] = f[c * mp + j] * f[e * mp + j];
-    kernels.gramG(f.byteOffset, ff.byteOffset, w.byteOffset, wx.byteOffset, C.byteOffset, D.byteOffset, n, mp, k);
-    kernels.nnls(C.byteOffset, D.byteOffset, g.byteOffset, n, k, pair.byteOffset, full.byteOffset, TOLERANCE);
   }
 }

@@ -1,8 +1,10 @@
 /**
  * Displacement (DISP, EPA PMF 5.0): each profile element is pushed up and
- * down, held there while the rest of the model is re-fitted, until Q rises by
- * dQmax = 4, 8, 16 and 32. The intervals are the rotational uncertainty of
- * each element; a factor swap (the re-fitted contributions no longer map
+ * down until Q rises by dQmax = 4, 8, 16 and 32, with the contributions
+ * re-fitted at each value. The other profile elements are held: freeing them
+ * too, as PMF 5.0 does, would need its normalisation of the factors, or a
+ * factor could rescale around the displaced element at no cost; ESAT re-fits
+ * nothing. A factor swap (the re-fitted contributions no longer map
  * one-to-one onto the base) at dQmax = 4 means the solution is not well
  * defined, and any drop of Q means the base case was not the global minimum.
  * ΔQ grows about quadratically with the displacement, so each target is
@@ -35,11 +37,11 @@ export interface DisplacementSpec {
   n: number;
   m: number;
   base: Pick<Solution, "g" | "f" | "k">;
-  options: Omit<SolveOptions, "onIteration" | "initF" | "initG" | "factors" | "hold" | "method">;
+  options: Omit<SolveOptions, "onIteration" | "initF" | "initG" | "factors" | "fixProfiles">;
 }
 
-/** The re-fits of a displaced model stop sooner than a base run: warm starts move little. */
-const REFIT = { delta: 0.05, window: 5, maxIter: 300 };
+/** Re-fitting the contributions alone from the base ones settles in a few iterations. */
+const REFIT = { delta: 0.01, window: 5, maxIter: 500 };
 
 export function displaceElement(spec: DisplacementSpec, factor: number, species: number, shouldGoOn: () => boolean = () => true): ElementDisplacement {
   const { x, u, n, m, base } = spec;
@@ -52,7 +54,7 @@ export function displaceElement(spec: DisplacementSpec, factor: number, species:
     refits++;
     const f = Float64Array.from(base.f);
     f[at] = value;
-    const s = solve(x, u, n, m, { ...REFIT, ...spec.options, method: "als", factors: k, initF: f, initG: base.g, hold: { factor, species }, onIteration: shouldGoOn });
+    const s = solve(x, u, n, m, { ...REFIT, ...spec.options, factors: k, initF: f, initG: base.g, fixProfiles: true, onIteration: shouldGoOn });
     return { q: spec.options.robust === false ? s.qTrue : s.qRobust, swapped: swapped(base.g, s.g, n, k) };
   };
   const q0 = refit(v0).q;

@@ -14,7 +14,8 @@ export interface Stepper {
   setF(f: Float64Array): void;
   /** Q of the current G·F (Q(robust) in robust mode), and the weights the next update uses. */
   measure(): number;
-  update(): void;
+  /** One iteration: F (unless `profiles` is false: F held as it is), then G. */
+  update(profiles?: boolean): void;
 }
 
 export class Multiplicative implements Stepper {
@@ -60,23 +61,9 @@ export class Multiplicative implements Stepper {
     return q;
   }
 
-  update() {
-    const { g, fm: f, wh, a, b, numF, denF, n, m, k } = this;
-    // F ← F ∘ (Gᵀ(W∘X)) ⊘ (Gᵀ(W∘GF))
-    numF.fill(0);
-    denF.fill(0);
-    for (let i = 0; i < n; i++) {
-      const row = i * m;
-      for (let c = 0; c < k; c++) {
-        const gc = g[i * k + c], fc = c * m;
-        if (gc === 0) continue;
-        for (let j = 0; j < m; j++) {
-          numF[fc + j] += gc * a[row + j];
-          denF[fc + j] += gc * b[row + j] * wh[row + j];
-        }
-      }
-    }
-    for (let i = 0; i < k * m; i++) if (denF[i] > 0) f[i] *= numF[i] / denF[i];
+  update(profiles = true) {
+    const { g, fm: f, wh, a, b, n, m, k } = this;
+    if (profiles) this.updateF();
     // G ← G ∘ ((W∘X)Fᵀ) ⊘ ((W∘GF)Fᵀ), with the new F
     product(g, f, n, m, k, wh);
     for (let i = 0; i < n; i++) {
@@ -91,6 +78,25 @@ export class Multiplicative implements Stepper {
         if (den > 0) g[i * k + c] *= num / den;
       }
     }
+  }
+
+  /** F ← F ∘ (Gᵀ(W∘X)) ⊘ (Gᵀ(W∘GF)) */
+  private updateF() {
+    const { g, fm: f, wh, a, b, numF, denF, n, m, k } = this;
+    numF.fill(0);
+    denF.fill(0);
+    for (let i = 0; i < n; i++) {
+      const row = i * m;
+      for (let c = 0; c < k; c++) {
+        const gc = g[i * k + c], fc = c * m;
+        if (gc === 0) continue;
+        for (let j = 0; j < m; j++) {
+          numF[fc + j] += gc * a[row + j];
+          denF[fc + j] += gc * b[row + j] * wh[row + j];
+        }
+      }
+    }
+    for (let i = 0; i < k * m; i++) if (denF[i] > 0) f[i] *= numF[i] / denF[i];
   }
 }
 

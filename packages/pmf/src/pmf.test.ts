@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { Cluster } from "@meridian/cluster";
-import { baseRuns, detectionLimits, parseTable, PmfError, prepare, qOf, Random, solve, uncertaintyOf } from "./index.ts";
+import { assignment, baseRuns, blockLength, bootstrap, detectionLimits, displaceElement, optimalBlock, parseTable, PmfError, prepare, qOf, Random, resampleRows, solve, uncertaintyOf } from "./index.ts";
 
 const DATA = fileURLToPath(new URL("../../../datasets/pmf/", import.meta.url));
 const read = (path: string) => parseTable(readFileSync(join(DATA, path), "utf8"), path);
@@ -173,9 +173,40 @@ describe("the solver", () => {
       expect(Array.from(parallel.best.f)).toEqual(Array.from(serial.best.f));
       expect(parallel.best.stream).toBe(serial.best.stream);
       expect(new Set(serial.runs.map((r) => r.qRobust)).size).toBeGreaterThan(1); // (the starts differ)
+      // bootstrap replicates too, in chunks of tasks finishing in any order
+      const bsSerial = await bootstrap(p.x, p.u, n, m, serial.best, { replicates: 12, block: 5 });
+      const bsParallel = await bootstrap(p.x, p.u, n, m, parallel.best, { replicates: 12, block: 5, view: client.loadBalanced() });
+      expect(bsParallel.replicates.map((r) => [r.replicate, r.qRobust, Array.from(r.f), Array.from(r.mapping)])).toEqual(bsSerial.replicates.map((r) => [r.replicate, r.qRobust, Array.from(r.f), Array.from(r.mapping)]));
+      expect(bsParallel.summary).toEqual(bsSerial.summary);
     } finally {
       client.close();
       await cluster.stop();
+    }
+  });
+
+  it("alternating least squares reach Q(robust) at or below the multiplicative updates' from the same starts, in fewer iterations", () => {
+    const t = read("esat/data/Dataset-StLouis-con.csv"), d = prepare(t, { unc: read("esat/data/Dataset-StLouis-unc.csv") });
+    const n = d.samples.length, m = d.species.length;
+    for (const stream of [0, 1]) {
+      const als = solve(d.x, d.u, n, m, { factors: 4, seed: 42, stream });
+      const mu = solve(d.x, d.u, n, m, { factors: 4, seed: 42, stream, method: "mu" });
+      expect(als.method).toBe("als");
+      expect(als.converged && mu.converged).toBe(true);
+      expect(als.qRobust).toBeLessThanOrEqual(mu.qRobust * (1 + 1e-6));
+      expect(als.iterations).toBeLessThan(mu.iterations);
+    }
+  });
+
+  it("fits the contributions alone when the profiles are fixed (DISP's re-fit)", () => {
+    const p = planted(80, 10, 3, 5);
+    const base = solve(p.x, p.u, 80, 10, { factors: 3, seed: 1 });
+    const f = Float64Array.from(base.f);
+    f[1 * 10 + 4] *= 3;
+    for (const method of ["als", "mu"] as const) {
+      const refit = solve(p.x, p.u, 80, 10, { factors: 3, method, initF: f, initG: base.g, fixProfiles: true, maxIter: 300 });
+      expect(Array.from(refit.f)).toEqual(Array.from(f));
+      expect(refit.qRobust).toBeGreaterThan(base.qRobust); // forced away from the minimum
+      expect(Array.from(refit.g)).not.toEqual(Array.from(base.g));
     }
   });
 
@@ -183,5 +214,91 @@ describe("the solver", () => {
     const p = planted(30, 6, 2, 4);
     expect(() => solve(p.x, p.u, 30, 6, { factors: 6 })).toThrow(/6 factors for 30 samples and 6 species: give a whole number from 1 to 5/);
     expect(() => solve(p.x, p.u, 30, 6, { factors: 2, initF: new Float64Array(5) })).toThrow(/initial profiles hold 5 values, not 2 factors × 6 species/);
+  });
+});
+
+describe("the bootstrap", () => {
+  it("chooses the block length as arch's Politis-White estimate (circular), floor of the species' mean as ESAT", () => {
+    const expected = JSON.parse(readFileSync(join(DATA, "../fixtures/expected-pmf/block-length.json"), "utf8"));
+    for (const name of ["Dataset-StLouis-con.csv", "Dataset-BatonRouge-con.csv"]) {
+      const t = read(`esat/data/${name}`), n = t.rows.length, m = t.columns.length;
+      const ours = Array.from({ length: m }, (_, j) => optimalBlock(Float64Array.from({ length: n }, (_, i) => t.values[i * m + j])));
+      ours.forEach((b, j) => expect(b).toBeCloseTo(expected.tables[name].circular[j], 9));
+      expect(blockLength(t.values, n, m)).toBe(expected.tables[name].block);
+    }
+  });
+
+  it("draws circular blocks starting anywhere: every sample can be drawn, runs are consecutive", () => {
+    const rng = new Random(3, -1), n = 23, block = 5, seen = new Set<number>();
+    for (let draw = 0; draw < 200; draw++) {
+      const rows = resampleRows(n, block, rng);
+      expect(rows.length).toBe(n);
+      for (let i = 0; i < n; i += block) {
+        seen.add(rows[i]);
+        for (let b = 1; b < block && i + b < n; b++) expect(rows[i + b]).toBe((rows[i + b - 1] + 1) % n);
+      }
+    }
+    expect(seen.size).toBe(n); // (ESAT never draws its last block)
+  });
+
+  it("maps factors one-to-one by the optimal assignment (checked against every permutation)", () => {
+    const rng = new Random(8);
+    const perms = (xs: number[]): number[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
+    for (let k = 1; k <= 6; k++) {
+      for (let trial = 0; trial < 20; trial++) {
+        const score = Float64Array.from({ length: k * k }, () => 2 * rng.next() - 1);
+        const total = (p: ArrayLike<number>) => Array.from(p).reduce((s, e, c) => s + score[c * k + e], 0);
+        const ours = assignment(score, k);
+        expect(new Set(ours).size).toBe(k);
+        expect(total(ours)).toBeCloseTo(Math.max(...perms([...Array(k).keys()]).map(total)), 12);
+      }
+    }
+  });
+
+  it("puts intervals around planted profiles: every factor mapped, base values inside the 5-95% range", async () => {
+    const n = 200, m = 12, k = 3;
+    const p = planted(n, m, k, 31);
+    const { best } = await baseRuns(p.x, p.u, n, m, { factors: k, runs: 3, seed: 4 });
+    let progress = 0;
+    const { replicates, summary } = await bootstrap(p.x, p.u, n, m, best, { replicates: 30, onProgress: (d) => (progress = d) });
+    expect(progress).toBe(30);
+    expect(replicates.map((r) => r.replicate)).toEqual([...Array(30).keys()]);
+    expect(summary.block).toBe(blockLength(p.x, n, m));
+    expect(summary.mapped).toEqual([1, 1, 1]);
+    expect(summary.unstable).toEqual([]);
+    expect(summary.mappingTable.map((row, c) => row[c])).toEqual([30, 30, 30]); // warm starts keep the order
+    let inside = 0;
+    for (let c = 0; c < k; c++) {
+      for (let j = 0; j < m; j++) {
+        const s = summary.profiles[c][j], v = best.f[c * m + j];
+        expect(s.p5 <= s.p25 && s.p25 <= s.p50 && s.p50 <= s.p75 && s.p75 <= s.p95).toBe(true);
+        if (v >= s.p5 && v <= s.p95) inside++;
+        const pct = summary.percent[c][j];
+        expect(pct.p5 >= 0 && pct.p95 <= 100 + 1e-9).toBe(true);
+      }
+    }
+    expect(inside).toBeGreaterThanOrEqual(0.8 * k * m);
+    expect(summary.qRobust.min <= summary.qRobust.p50 && summary.qRobust.p50 <= summary.qRobust.max).toBe(true);
+    await expect(bootstrap(p.x, p.u, n, m, best, { replicates: 2, block: n + 1 })).rejects.toThrow(/block must be a whole number of samples from 1 to 200/);
+  });
+
+  it("DISP: intervals widen with dQmax and hold the base, ΔQ is what was asked (re-fitted), no swaps for a well-defined factor", () => {
+    const n = 120, m = 8, k = 2;
+    const p = planted(n, m, k, 13);
+    const base = solve(p.x, p.u, n, m, { factors: k, seed: 3, robust: false });
+    const spec = { x: p.x, u: p.u, n, m, base, options: { robust: false } };
+    const j = Array.from({ length: m }, (_, j) => j).reduce((a, b) => (base.f[b] > base.f[a] ? b : a)); // factor 0's main species
+    const d = displaceElement(spec, 0, j);
+    for (let t = 0; t < 4; t++) expect(d.low[t] <= d.base && d.base <= d.high[t]).toBe(true);
+    for (let t = 1; t < 4; t++) expect(d.low[t] <= d.low[t - 1] && d.high[t] >= d.high[t - 1]).toBe(true);
+    expect(d.swapLow[0] || d.swapHigh[0]).toBe(false);
+    // re-fit with the element held at the dQ = 4 value: Q is the base's plus about 4
+    const f = Float64Array.from(base.f);
+    f[j] = d.high[0];
+    const refit = solve(p.x, p.u, n, m, { factors: k, initF: f, initG: base.g, fixProfiles: true, robust: false, delta: 1e-4, window: 10 });
+    const again = solve(p.x, p.u, n, m, { factors: k, initF: base.f, initG: base.g, fixProfiles: true, robust: false, delta: 1e-4, window: 10 });
+    expect(refit.qTrue - again.qTrue).toBeGreaterThan(3.5);
+    expect(refit.qTrue - again.qTrue).toBeLessThan(4.5);
+    expect(() => displaceElement(spec, 2, 0)).toThrow(/no profile element \(factor 2, species 0\): there are 2 factors and 8 species/);
   });
 });

@@ -33,8 +33,8 @@ export interface SolveOptions {
   /** Start from these profiles (k × m) and contributions (n × k) instead of random ones (bootstrap replicates start from the base case). */
   initF?: Float64Array;
   initG?: Float64Array;
-  /** Keep profile element (factor, species) at its initial value (DISP; alternating least squares only). */
-  hold?: { factor: number; species: number };
+  /** Keep the profiles as given (`initF`) and fit the contributions only (DISP). */
+  fixProfiles?: boolean;
   /** Called now and then with the iteration and Q; return false to stop. */
   onIteration?: (iteration: number, q: number) => boolean | void;
 }
@@ -92,11 +92,6 @@ export function solve(x: Float64Array, u: Float64Array, n: number, m: number, op
   if (method !== "als" && method !== "mu") throw new PmfError(`unknown method "${method}": use "als" or "mu"`);
   const stepper: Stepper = new (method === "als" ? Alternating : Multiplicative)(x, u, n, m, k, robust, alpha);
   initialise(stepper, x, n, m, k, new Random(seed, stream), options);
-  if (options.hold) {
-    if (!(stepper instanceof Alternating)) throw new PmfError("holding a profile element needs the alternating least-squares solver");
-    const { factor, species } = options.hold;
-    stepper.hold(factor, species, stepper.f()[factor * m + species]);
-  }
 
   const history = new Float64Array(window);
   let iterations = 0, converged = false;
@@ -109,7 +104,7 @@ export function solve(x: Float64Array, u: Float64Array, n: number, m: number, op
       break;
     }
     if (options.onIteration && iterations % 50 === 0 && options.onIteration(iterations, q) === false) break;
-    stepper.update();
+    stepper.update(!options.fixProfiles);
   }
   const g = Float64Array.from(stepper.g), f = stepper.f();
   const { qTrue, qRobust } = qOf(x, u, g, f, n, m, k, alpha);

@@ -107,7 +107,7 @@ export const pmfDisplace = task(import.meta.url, async function pmfDisplace({ sp
   });
 });
 
-export interface DisplacementOptions extends Omit<SolveOptions, "onIteration" | "stream" | "initF" | "initG" | "factors" | "hold" | "method"> {
+export interface DisplacementOptions extends Omit<SolveOptions, "onIteration" | "stream" | "initF" | "initG" | "factors" | "fixProfiles"> {
   view?: LoadBalancedView;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -116,7 +116,7 @@ export interface DisplacementOptions extends Omit<SolveOptions, "onIteration" | 
 /** DISP of every element of the base profiles, here or on a view (a task per factor and a few species). */
 export async function displacement(x: Float64Array, u: Float64Array, n: number, m: number, base: Solution, options: DisplacementOptions = {}): Promise<DisplacementSummary> {
   const { view, onProgress, signal, ...solveOptions } = options;
-  const spec: DisplacementSpec = { x, u, n, m, base: { g: base.g, f: base.f, k: base.k }, options: solveOptions };
+  const spec: DisplacementSpec = { x, u, n, m, base: { g: base.g, f: base.f, k: base.k }, options: { method: base.method, ...solveOptions } };
   const all = Array.from({ length: base.k * m }, (_, i) => [Math.floor(i / m), i % m] as [number, number]);
   const size = 4, chunks = Array.from({ length: Math.ceil(all.length / size) }, (_, c) => ({ spec, elements: all.slice(c * size, (c + 1) * size) }));
   let elements: ElementDisplacement[];
