@@ -93,10 +93,14 @@ whereToRun(program.command("pmf"))
   .option("--runs <n>", "random starts; the best by Q(robust) is kept", "20")
   .option("--seed <s>", "random seed: the same seed, the same result", "42")
   .option("--no-robust", "minimise Q(true) instead of down-weighting outliers (|r/u| > 4)")
+  .option("--method <m>", "als (alternating least squares) or mu (ESAT's multiplicative updates)", "als")
+  .option("--bootstrap <n>", "block-bootstrap replicates (EPA PMF suggests at least 100)")
+  .option("--block <rows>", "bootstrap block length (default: Politis & White's optimal length)")
+  .option("--disp", "DISP: each profile element's range where Q rises by 4, 8, 16, 32")
   .option("--strong <species>", "species to keep strong, whatever their S/N")
   .option("--weak <species>", "species to make weak (uncertainty ×3)")
   .option("--bad <species>", "species to leave out")
-  .requiredOption("--out <dir>", "where profiles.csv, contributions.csv and summary.json go")
+  .requiredOption("--out <dir>", "where profiles.csv, contributions.csv, summary.json, bootstrap.csv, disp.csv and the plots go")
   .action(lazy(() => import("./commands/pmf.ts"), "pmfCommand"));
 
 const drs = program.command("drs").description("catalogs of CMIP5/CMIP6 trees in the Data Reference Syntax");

@@ -31,8 +31,38 @@ describe("meridian pmf", () => {
     expect(summary.runs.length).toBe(3);
     expect(summary.Q_robust).toBe(Math.min(...summary.runs.filter((x: { converged: boolean }) => x.converged || !summary.converged).map((x: { Q_robust: number }) => x.Q_robust)));
     expect(summary.species.find((s: { name: string }) => s.name === "EC").category).toBe("strong");
-    expect(runMeridian(args("b")).status).toBe(0);
+    for (const plot of ["profiles", "percent-of-species", "contributions", "q-species"]) {
+      expect(readFileSync(join(dir, `a/${plot}.svg`), "utf8")).toMatch(/^<svg[^>]*>[\s\S]*Factor 3[\s\S]*<\/svg>$|^<svg[^>]*>[\s\S]*Q\/Qexp[\s\S]*<\/svg>$/);
+      expect(readFileSync(join(dir, `a/${plot}.png`)).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    }
+    // on 2 engines, with a bootstrap and DISP: the same base case
+    const b = runMeridian([...args("b"), "--engines", "2", "--bootstrap", "12", "--block", "10", "--disp"]);
+    expect(b.stderr).toBe("");
+    expect(b.stdout).toMatch(/\nbootstrap: 12 replicates in blocks of 10; mapped Factor 1 \d+%, Factor 2 \d+%, Factor 3 \d+%; Q\(robust\) median [\d.]+\n/);
+    expect(b.stdout).toMatch(/\nDISP: swaps at dQmax=4 Factor 1 \d+%, Factor 2 \d+%, Factor 3 \d+%; largest drop of Q [\d.]+\n/);
     for (const f of ["profiles.csv", "contributions.csv"]) expect(readFileSync(join(dir, "b", f), "utf8")).toBe(readFileSync(join(dir, "a", f), "utf8"));
+    const bs = readFileSync(join(dir, "b/bootstrap.csv"), "utf8").trim().split("\n");
+    expect(bs[0]).toBe("factor,species,unit,base,base_within_iqr,mean,sd,p5,p25,p50,p75,p95");
+    expect(bs.length).toBe(1 + 3 * 9 * 2);
+    for (const line of bs.slice(1)) {
+      const [, , , , , mean, sd, p5, p25, p50, p75, p95] = line.split(",");
+      const q = [p5, p25, p50, p75, p95].map(Number);
+      expect(q.every((v, i) => i === 0 || v >= q[i - 1])).toBe(true);
+      expect(Number(sd)).toBeGreaterThanOrEqual(0);
+      expect(Number(mean)).toBeGreaterThanOrEqual(q[0]);
+    }
+    const sb = JSON.parse(readFileSync(join(dir, "b/summary.json"), "utf8"));
+    expect(sb.bootstrap).toMatchObject({ replicates: 12, block: 10 });
+    expect(Object.keys(sb.bootstrap.mapped)).toEqual(["Factor 1", "Factor 2", "Factor 3"]);
+    expect(sb.bootstrap.mapping_table[0].base).toBe("Factor 1");
+    expect(sb.disp.dQmax).toEqual([4, 8, 16, 32]);
+    const disp = readFileSync(join(dir, "b/disp.csv"), "utf8").trim().split("\n");
+    expect(disp.length).toBe(1 + 3 * 9);
+    for (const line of disp.slice(1)) {
+      const v = line.split(",");
+      const base = Number(v[2]), lows = [3, 6, 9, 12].map((i) => Number(v[i])), highs = [4, 7, 10, 13].map((i) => Number(v[i]));
+      expect(lows.every((l) => l <= base) && highs.every((h) => h >= base)).toBe(true);
+    }
   });
 
   it("bad input: a clear message naming the file, exit status 1", () => {
