@@ -8,6 +8,7 @@
  *   npm run bench -- cluster the cluster against ipyparallel and dask.distributed
  *   npm run bench -- drs     the DRS scan of a 200,000-file tree against find
  *   npm run bench -- reduce  meridian reduce on a running cluster against ncra, cdo and nces
+ *   npm run bench -- pmf     PMF base case and 1000 bootstrap replicates against numpy
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -190,9 +191,41 @@ async function reduceBenchmark() {
   }
 }
 
+/**
+ * PMF: the base case (20 restarts) and 1000 block-bootstrap replicates of
+ * Baton Rouge (307 × 41, 6 factors, all species strong, robust mode) on 2
+ * engines, against numpy on 2 processes: ESAT's multiplicative updates, and
+ * meridian's algorithm (alternating least squares) written in numpy, which is
+ * slow enough to time on fewer replicates (PMF_NUMPY_ALS, default 100).
+ */
+async function pmfBenchmark() {
+  const data = join(here, "../datasets/pmf/esat/data");
+  const files = [join(data, "Dataset-BatonRouge-con.csv"), join(data, "Dataset-BatonRouge-unc.csv")];
+  const B = Number(process.env.PMF_REPLICATES ?? 1000), alsB = Number(process.env.PMF_NUMPY_ALS ?? 100), pmfRounds = Number(process.env.PMF_ROUNDS ?? 3);
+  const runs: Record<string, any[]> = { meridian: [], mu: [], als: [] };
+  for (let r = 0; r < pmfRounds; r++) {
+    runs.meridian.push(json(process.execPath, ["--import", "tsx", join(here, "pmf-meridian.ts"), ...files, "6", String(B), "2"]));
+    const block = String(runs.meridian[0].block);
+    runs.mu.push(json(PY, [join(here, "pmf-numpy.py"), ...files, "6", String(B), "2", "mu", block]));
+    runs.als.push(json(PY, [join(here, "pmf-numpy.py"), ...files, "6", String(alsB), "2", "als", block]));
+  }
+  const med = (key: string, field: string) => median(runs[key].map((o) => o[field]));
+  const per1000 = (key: string) => (med(key, "bootstrap_seconds") * 1000) / runs[key][0].replicates;
+  console.log(`\nPMF, Baton Rouge 307 × 41, 6 factors, robust: 20 restarts, then bootstrap (blocks of ${runs.meridian[0].block}), 2 engines / 2 processes, ${pmfRounds} rounds, medians`);
+  console.log("| implementation | base case s | bootstrap s per 1000 | ratio to numpy MU | median iterations per replicate | µs per iteration (1 process) | Q(robust) of the base |");
+  console.log("|---|---|---|---|---|---|---|");
+  const row = (label: string, key: string, note = "") =>
+    console.log(`| ${label} | ${med(key, "base_seconds").toFixed(1)} | ${per1000(key).toFixed(1)}${note} | ${(per1000(key) / per1000("mu")).toFixed(2)} | ${med(key, "iterations_median")} | ${med(key, "us_per_iteration").toFixed(0)} | ${med(key, "Q_robust_base").toFixed(1)} |`);
+  row("meridian (ALS, wasm SIMD)", "meridian");
+  row(`numpy ${runs.mu[0].numpy} MU (ESAT's updates)`, "mu");
+  row(`numpy ${runs.als[0].numpy} ALS (meridian's algorithm)`, "als", ` (from ${alsB})`);
+  for (const [k, v] of Object.entries(runs)) console.log(`  ${k} bootstrap runs (s): ${v.map((o) => o.bootstrap_seconds.toFixed(1)).join(" ")}`);
+}
+
 const which = process.argv[2];
 if (!which || which === "read") await readBenchmark();
 if (!which || which === "formats") await formatsBenchmark();
 if (!which || which === "cluster") await clusterBenchmark();
 if (!which || which === "drs") await drsBenchmark();
 if (!which || which === "reduce") await reduceBenchmark();
+if (!which || which === "pmf") await pmfBenchmark();
