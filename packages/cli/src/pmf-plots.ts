@@ -54,8 +54,15 @@ export function profilePlot(d: PmfData, s: Solution, bs: BootstrapSummary | unde
 export function contributionPlot(d: PmfData, s: Solution): TopLevelSpec {
   const times = d.samples.map(sampleTime);
   const dated = times.every((t) => t !== undefined);
+  // a gap of more than ten typical spacings (a season not sampled) breaks the line
+  const at = times.map((t, i) => (dated ? Date.parse(`${t}Z`) : i + 1));
+  const steps = at.slice(1).map((t, i) => t - at[i]).sort((a, b) => a - b);
+  const typical = steps[steps.length >> 1] ?? 1;
   const values = [];
-  for (let i = 0; i < s.n; i++) for (let c = 0; c < s.k; c++) values.push({ factor: factorName(c), at: dated ? times[i] : i + 1, g: s.g[i * s.k + c] });
+  for (let i = 0, run = 0; i < s.n; i++) {
+    if (i > 0 && at[i] - at[i - 1] > 10 * typical) run++;
+    for (let c = 0; c < s.k; c++) values.push({ factor: factorName(c), at: dated ? times[i] : i + 1, run, g: s.g[i * s.k + c] });
+  }
   return {
     title: "Factor contributions",
     data: { values },
@@ -66,6 +73,7 @@ export function contributionPlot(d: PmfData, s: Solution): TopLevelSpec {
       encoding: {
         x: dated ? { field: "at", type: "temporal", title: null } : { field: "at", type: "quantitative", title: "sample" },
         y: { field: "g", type: "quantitative", title: "contribution" },
+        detail: { field: "run", type: "nominal" },
       },
     },
     resolve: { scale: { y: "independent" } },
