@@ -29,8 +29,8 @@ ALPHA = 4.0
 
 
 def load(path):
-    rows = [l.rstrip("\r\n").split(",") for l in open(path) if l.strip().strip(",")]
-    return np.array([[float(v) for v in r[1:]] for r in rows[1:]])
+    import pandas as pd
+    return pd.read_csv(path, sep=None, engine="python", index_col=0).dropna(how="all").values.astype(float)
 
 
 def measure(X, U, G, F):
@@ -85,6 +85,13 @@ def solve(X, U, G, F, method, max_iter=20000, delta=0.1, window=100):
             return G, F, q, it, True
         G, F = step(X, G, F, w)
     return G, F, measure(X, U, G, F)[0], max_iter, False
+
+
+def base_case(X, U, k, method, procs, runs=20):
+    """The best of `runs` restarts by Q(robust), among the converged ones; every run's (Q(robust), iterations, converged)."""
+    with Pool(procs) as pool:
+        out = pool.map(base_run, [(X, U, k, s, method) for s in range(runs)], chunksize=1)
+    return min((r for r in out if r[2]) or out, key=lambda r: r[0]), [(float(r[0]), r[1], r[2]) for r in out]
 
 
 def base_run(args):

@@ -197,6 +197,19 @@ describe("the solver", () => {
     }
   });
 
+  it("on the three EPA tables, 20 restarts reach a best Q(robust) at or below numpy's multiplicative-update reference", async () => {
+    const reference = JSON.parse(readFileSync(join(DATA, "../fixtures/expected-pmf/mu-reference.json"), "utf8"));
+    const tables: [string, string][] = [["Dataset-BatonRouge-con.csv", "Dataset-BatonRouge-unc.csv"], ["Dataset-StLouis-con.csv", "Dataset-StLouis-unc.csv"], ["Dataset-Baltimore_con.txt", "Dataset-Baltimore_unc.txt"]];
+    for (const [con, unc] of tables) {
+      const conc = read(`esat/data/${con}`);
+      const d = prepare(conc, { unc: read(`esat/data/${unc}`), categories: Object.fromEntries(conc.columns.map((c) => [c, "strong" as const])) });
+      const ref = reference.tables[con];
+      const { best } = await baseRuns(d.x, d.u, d.samples.length, d.species.length, { factors: ref.factors, runs: 20, seed: 42 });
+      expect(best.converged).toBe(true);
+      expect(best.qRobust).toBeLessThanOrEqual(ref.Q_robust);
+    }
+  }, 60_000);
+
   it("fits the contributions alone when the profiles are fixed (DISP's re-fit)", () => {
     const p = planted(80, 10, 3, 5);
     const base = solve(p.x, p.u, 80, 10, { factors: 3, seed: 1 });
