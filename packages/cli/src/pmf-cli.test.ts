@@ -72,5 +72,16 @@ describe("meridian pmf", () => {
     const k = runMeridian(["pmf", "--conc", join(DATA, "Dataset-StLouis-con.csv"), "--unc", join(DATA, "Dataset-StLouis-unc.csv"), "--factors", "40", "--out", join(dir, "d")]);
     expect(k.status).toBe(1);
     expect(k.stderr).toMatch(/40 factors for 418 samples and 8 species/);
+    const base = ["pmf", "--conc", join(DATA, "Dataset-StLouis-con.csv"), "--unc", join(DATA, "Dataset-StLouis-unc.csv"), "--factors", "3", "--out", join(dir, "e")];
+    for (const [flags, message] of [
+      [["--bootstrap", "0"], /--bootstrap must be a whole number of at least 1, got 0/],
+      [["--bootstrap", "5", "--block", "2.5"], /--block must be a whole number of at least 1, got 2\.5/],
+      [["--bootstrap", "5", "--block", "500"], /the bootstrap block must be a whole number of samples from 1 to 418, got 500/],
+      [["--method", "cg"], /--method must be als or mu, got cg/],
+    ] as const) {
+      const r = runMeridian([...base, ...flags]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(message);
+    }
   });
 });
