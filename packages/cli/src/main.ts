@@ -31,8 +31,10 @@ program.command("read")
   .action(lazy(() => import("./commands/read.ts"), "read"));
 
 program.command("demo")
-  .description("the main job on the bundled sample data")
+  .description("the main job on the bundled sample data: a local cluster, the sample files, the CMIP catalogs, global-mean series, a bootstrap PMF; writes out/report.html")
   .option("--datasets <dir>", "folder of datasets to use")
+  .option("--engines <n>", "engines of the local cluster (default: one per core)")
+  .option("--out <dir>", "where report.html goes", "out")
   .action(lazy(() => import("./commands/demo.ts"), "demo"));
 
 /** --profile, and --connection where a command reads or writes a connection file. */
