@@ -30,6 +30,12 @@ program.command("read")
   .option("--out <file>", "write to a .npy (numpy format) or .json file instead of stdout")
   .action(lazy(() => import("./commands/read.ts"), "read"));
 
+program.command("repl")
+  .description("an interactive session bound to a cluster: rc, lb, dv, open, catalog, reduce, pmf preloaded; .px, .engines, .status")
+  .option("--engines <n>", "engines of the local cluster it starts (default: one per core)")
+  .option("--connection <file>", "join a running cluster instead (its connection file)")
+  .action(lazy(() => import("./commands/repl.ts"), "replCommand"));
+
 program.command("demo")
   .description("the main job on the bundled sample data: a local cluster, the sample files, the CMIP catalogs, global-mean series, a bootstrap PMF; writes out/report.html")
   .option("--datasets <dir>", "folder of datasets to use")
