@@ -50,7 +50,7 @@ class Session {
 }
 
 describe("meridian repl", () => {
-  it("starts a cluster, runs .px, .engines, .status, a reduction and PMF; Ctrl-C stops a long call; history is kept", async () => {
+  it("starts a cluster, runs .px, .engines, .status, a reduction, a chain of Refs and PMF; Ctrl-C stops a long call; history is kept", async () => {
     const s = new Session(["repl", "--engines", "2"]);
     try {
       await s.waitFor(/meridian REPL: 2 engines \(0, 1\)[\s\S]*meridian> $/);
@@ -64,6 +64,17 @@ describe("meridian repl", () => {
       const serial = await reduce("yearmonmean,fldmean", files, { variable: "tas" });
       const out = await s.run(`const r = await reduce("yearmonmean,fldmean", ${JSON.stringify(files)}, { variable: "tas" }); Array.from(r.field.data).map((v) => v.toFixed(6)).join(" ")`);
       expect(out).toContain(Array.from(serial.field.data, (v) => v.toFixed(6)).join(" "));
+      // a chain of Refs: the calibration of one image, as a graph on the cluster
+      const image = join(DATASETS, "fits/astropy/test0.fits");
+      const chain = await s.run(`const t = await import(${JSON.stringify(new URL("./calibration-tasks.ts", import.meta.url).href)}); ` +
+        `const raw = (await open(${JSON.stringify(image)})).variable("SCI_1").ref(); ` +
+        `const [bias, flat, cal] = [functional(t.measureBias), functional(t.measureFlat), functional(t.calibrate)]; ` +
+        `const c = await schedule(async () => cal(raw, bias(raw), flat(raw))); JSON.stringify([c.bias, c.mean])`);
+      const { open } = await import("@meridian/io");
+      const raw = (await open(image)).variable("SCI_1").ref();
+      const tasks = await import("./calibration-tasks.ts");
+      const expected = await tasks.calibrate(raw, await tasks.measureBias(raw), await tasks.measureFlat(raw));
+      expect(chain).toContain(`'${JSON.stringify([expected.bias, expected.mean])}'`);
       // a long call: Ctrl-C stops it, the prompt comes back, and the engines are freed
       s.type("const bs = await pmf.bootstrap(...(() => { const p = pmf.prepare(pmf.parseTable(require('fs').readFileSync(" +
         JSON.stringify(join(DATASETS, "pmf/esat/data/Dataset-StLouis-con.csv")) + ", 'utf8')), { unc: pmf.parseTable(require('fs').readFileSync(" +

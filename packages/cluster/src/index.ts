@@ -5,3 +5,4 @@ export { Engine } from "./engine.ts";
 export { Cluster, type ClusterOptions } from "./cluster.ts";
 export { readConnection, writeConnection, profileDir, meridianHome, type ConnectionInfo } from "./connection.ts";
 export { ClusterError, RemoteError, EngineDiedError, TaskTimeoutError, CancelledError } from "./errors.ts";
+export { functional, schedule, Ref, type ScheduleOptions, type GraphStats } from "./dataflow.ts";

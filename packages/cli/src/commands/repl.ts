@@ -1,8 +1,8 @@
 /**
  * `meridian repl`: Node's REPL (top-level await, tab completion) bound to a
  * cluster, local or joined. Preloaded: the client `rc`, a load-balanced view
- * `lb`, a direct view `dv`, the readers, the DRS catalog, the reductions and
- * PMF; long calls show a progress bar and stop their tasks on Ctrl-C.
+ * `lb`, a direct view `dv`, the readers, the DRS catalog, the reductions,
+ * PMF and dataflow (functional, schedule); long calls show a progress bar and stop their tasks on Ctrl-C.
  * `.px CODE` runs code on every engine; `.engines` and `.status` show the
  * cluster. History is kept in $MERIDIAN_HOME/repl_history.
  */
@@ -11,7 +11,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import repl from "node:repl";
 import { inspect } from "node:util";
-import { Client, Cluster, meridianHome } from "@meridian/cluster";
+import { Client, Cluster, functional, meridianHome, schedule, type ScheduleOptions } from "@meridian/cluster";
 import * as io from "@meridian/io";
 import * as pmf from "@meridian/pmf";
 import * as reductions from "@meridian/reduce";
@@ -36,7 +36,7 @@ export async function replCommand(flags: ReplFlags): Promise<void> {
   }
   const lb = rc.loadBalanced(), dv = rc.direct();
   const ids = await rc.engines();
-  console.log(`meridian REPL: ${ids.length} engines (${ids.join(", ")}). Preloaded: rc, lb, dv, open, catalog, reduce, reduceArchive, pmf, io.`);
+  console.log(`meridian REPL: ${ids.length} engines (${ids.join(", ")}). Preloaded: rc, lb, dv, open, catalog, reduce, reduceArchive, pmf, functional, schedule, io.`);
   console.log("Try .px, .engines, .status, .help; await works at the top level; Ctrl-C stops a long call.");
 
   const server = repl.start({ prompt: "meridian> ", breakEvalOnSigint: true, useGlobal: false });
@@ -60,6 +60,9 @@ export async function replCommand(flags: ReplFlags): Promise<void> {
 
   Object.assign(server.context, {
     rc, lb, dv, io, open: io.open, openRef: io.openRef, readRef: io.readRef, drs: io.drs,
+    /** Dataflow: functional(task) calls return Refs; schedule(fn) runs their graph on this cluster. */
+    functional,
+    schedule: <T>(fn: () => T | Promise<T>, options: ScheduleOptions = {}) => schedule(fn, { client: rc, ...options }),
     /** A DRS tree scanned (latest versions), or a saved catalog. */
     catalog: (root: string, options: io.drs.ScanOptions = {}) => io.drs.scan(root, { versions: "latest", ...options }),
     reduce: interruptible("reduce", (signal, onProgress, ops: string, files: string[] | string[][], options: Partial<reductions.ReduceOptions> = {}) =>

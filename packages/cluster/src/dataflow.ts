@@ -1,0 +1,211 @@
+/**
+ * Dataflow: sequential-looking code whose calls run as a parallel graph, as
+ * Pydron's @schedule/@functional did. `functional(task)` makes calls return
+ * a Ref at once; a Ref can be an argument of further calls, and awaiting it
+ * gives its value. Inside `schedule(fn, {client})` every call is a node sent
+ * to the cluster as soon as its inputs exist:
+ * - a node's value stays on the engine that computed it (dataflow-store.ts);
+ * - a node runs where most of its inputs already are, and only the inputs
+ *   held elsewhere travel there (through the client);
+ * - a value lost with its engine is computed again from its lineage (the
+ *   node's task and arguments), recursively.
+ * Outside `schedule` (or without a client) the calls run here, one after
+ * another: the same code, the serial answer. Refs count as inputs where they
+ * are arguments themselves, not inside arrays or objects.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
+import { fnSpec, type Client } from "./client.ts";
+import { dataflowDrop, dataflowGet, dataflowRun, type Input } from "./dataflow-store.ts";
+import { EngineDiedError, RemoteError } from "./errors.ts";
+import { isTask, type Task } from "./task.ts";
+
+interface Node {
+  id: string;
+  fn: Task;
+  args: unknown[];
+  /** Engines that hold the value. */
+  holders: Set<number>;
+  /** Settles when the value exists somewhere (or failed). */
+  computing: Promise<void>;
+  /** The value, once it came to this process. */
+  local?: { value: unknown };
+}
+
+/** A value to come from a node of the graph: an argument for further calls, or `await` it. */
+export class Ref<T = unknown> implements PromiseLike<T> {
+  constructor(private readonly graph: Graph, readonly node: Node) {}
+  then<A = T, B = never>(ok?: ((v: T) => A | PromiseLike<A>) | null, bad?: ((e: any) => B | PromiseLike<B>) | null): Promise<A | B> {
+    return (this.graph.valueOf(this.node) as Promise<T>).then(ok, bad);
+  }
+}
+
+/** How many times a node is tried again after losing an engine or an input. */
+const RECOVERIES = 5;
+
+const lost = (e: unknown) => e instanceof EngineDiedError || (e instanceof RemoteError && e.remoteType === "MissingValueError");
+
+class Graph {
+  readonly id = randomUUID().slice(0, 8);
+  readonly nodes: Node[] = [];
+  readonly placements = new Map<number, number>();
+  transfers = 0;
+  /** Nodes run again: after their engine died, or to replace a value lost with one. */
+  recoveries = 0;
+
+  constructor(private readonly client?: Client) {}
+
+  add(fn: Task, args: unknown[]): Ref {
+    const node: Node = { id: `${this.id}:${this.nodes.length}`, fn, args, holders: new Set(), computing: Promise.resolve() };
+    this.nodes.push(node);
+    node.computing = this.compute(node);
+    node.computing.catch(() => {}); // (its error reaches whoever awaits the node)
+    return new Ref(this, node);
+  }
+
+  private inputs(node: Node): Node[] {
+    return node.args.filter((a): a is Ref => a instanceof Ref).map((r) => r.node);
+  }
+
+  private async compute(node: Node): Promise<void> {
+    const inputs = this.inputs(node);
+    await Promise.all(inputs.map((i) => this.available(i)));
+    if (!this.client) {
+      node.local = { value: await node.fn(...(await Promise.all(node.args.map((a) => (a instanceof Ref ? this.valueOf(a.node) : a))))) };
+      return;
+    }
+    for (let attempt = 0; ; attempt++) {
+      await Promise.all(inputs.map((i) => this.available(i)));
+      const target = this.placeFor(inputs);
+      const brought: Node[] = [];
+      try {
+        const args: Input[] = await Promise.all(node.args.map(async (a): Promise<Input> => {
+          if (!(a instanceof Ref)) return { plain: a };
+          if (target !== undefined && a.node.holders.has(target)) return { ref: a.node.id };
+          brought.push(a.node);
+          this.transfers++;
+          return { ref: a.node.id, value: await this.valueOf(a.node), brought: true };
+        }));
+        const r = await this.client.submit<{ engine: number }>("call", fnSpec(dataflowRun), [{ id: node.id, fn: node.fn.task, args }], target === undefined ? {} : { to: target });
+        node.holders.add(r.engine);
+        for (const b of brought) b.holders.add(r.engine);
+        this.placements.set(r.engine, (this.placements.get(r.engine) ?? 0) + 1);
+        return;
+      } catch (e) {
+        if (!lost(e) || attempt >= RECOVERIES) throw e;
+        // the engine died, or an input was not where we thought: forget it there, and try again
+        if (target !== undefined) this.forget(target, e);
+        this.recoveries++;
+      }
+    }
+  }
+
+  /** The engine that holds most of the inputs (the lowest id on a tie); undefined (any engine) for none. */
+  private placeFor(inputs: Node[]): number | undefined {
+    const count = new Map<number, number>();
+    for (const i of inputs) for (const e of i.holders) count.set(e, (count.get(e) ?? 0) + 1);
+    let best: number | undefined;
+    for (const [e, c] of count) if (best === undefined || c > count.get(best)! || (c === count.get(best)! && e < best)) best = e;
+    return best;
+  }
+
+  /** After a loss on `engine`: a dead engine holds nothing any more; a missing value is missing only there. */
+  private forget(engine: number, e: unknown) {
+    if (e instanceof EngineDiedError) for (const n of this.nodes) n.holders.delete(engine);
+    else for (const n of this.nodes) if ((e as RemoteError).remoteMessage.includes(`${n.id} `)) n.holders.delete(engine);
+  }
+
+  /** Waits until the node's value exists on some engine (or here), computing it again if it was lost. */
+  private async available(node: Node): Promise<void> {
+    await node.computing;
+    if (this.client && !node.local && node.holders.size === 0) {
+      this.recoveries++;
+      node.computing = this.compute(node);
+      await node.computing;
+    }
+  }
+
+  /** The node's value here: fetched from an engine that holds it (once), recomputed if all of them lost it. */
+  async valueOf(node: Node): Promise<unknown> {
+    for (let attempt = 0; ; attempt++) {
+      await this.available(node);
+      if (node.local) return node.local.value;
+      const engine = Math.min(...node.holders);
+      try {
+        const value = await this.client!.submit("call", fnSpec(dataflowGet), [node.id], { to: engine });
+        node.local = { value };
+        return value;
+      } catch (e) {
+        if (!lost(e) || attempt >= RECOVERIES) throw e;
+        this.forget(engine, e);
+      }
+    }
+  }
+
+  /** Every node computed (the first error thrown). */
+  async settled(): Promise<void> {
+    for (let i = 0; i < this.nodes.length; i++) await this.available(this.nodes[i]);
+  }
+
+  /** The graph's values forgotten on every engine. */
+  async drop(): Promise<void> {
+    if (!this.client) return;
+    const view = this.client.direct();
+    await view.apply(dataflowDrop, this.id).catch(() => {}); // (an engine gone holds nothing to free)
+  }
+}
+
+const current = new AsyncLocalStorage<Graph>();
+
+type Refs<A extends unknown[]> = { [K in keyof A]: A[K] | Ref<A[K]> };
+
+/** A task whose calls return Refs at once, run on the cluster inside `schedule`, here outside it. */
+export function functional<A extends unknown[], R>(fn: Task<A, R>): (...args: Refs<A>) => Ref<Awaited<R>> {
+  if (!isTask(fn)) throw new TypeError("functional() takes a task: export const f = task(import.meta.url, async function f(...) {...})");
+  return (...args) => (current.getStore() ?? new Graph()).add(fn, args) as Ref<Awaited<R>>;
+}
+
+/** Values for Refs: a Ref, or Refs in an array or a plain object (one level down). */
+type Resolved<T> = T extends Ref<infer V> ? V : T extends readonly unknown[] ? { [K in keyof T]: T[K] extends Ref<infer V> ? V : T[K] } : T extends object ? { [K in keyof T]: T[K] extends Ref<infer V> ? V : T[K] } : T;
+
+export interface GraphStats {
+  nodes: number;
+  /** Inputs that travelled to the engine of the node that needed them. */
+  transfers: number;
+  /** Nodes run again after a loss. */
+  recoveries: number;
+  /** Nodes run per engine. */
+  placements: Map<number, number>;
+}
+
+export interface ScheduleOptions {
+  /** The cluster; without one, every call runs here in turn. */
+  client?: Client;
+  /** Called with the graph's counts when it is done. */
+  onDone?: (stats: GraphStats) => void;
+}
+
+/**
+ * Runs `fn`, whose functional calls form a graph executed in parallel on
+ * the cluster. Returns fn's result with Refs (also in an array or object)
+ * replaced by their values, once every node of the graph is computed.
+ */
+export async function schedule<T>(fn: () => T | Promise<T>, options: ScheduleOptions = {}): Promise<Resolved<Awaited<T>>> {
+  const graph = new Graph(options.client);
+  try {
+    const out = await current.run(graph, fn);
+    const value = async (v: unknown) => (v instanceof Ref ? await v : v);
+    let resolved: unknown;
+    if (out instanceof Ref) resolved = await out;
+    else if (Array.isArray(out)) resolved = await Promise.all(out.map(value));
+    else if (out && typeof out === "object" && Object.getPrototypeOf(out) === Object.prototype) {
+      resolved = Object.fromEntries(await Promise.all(Object.entries(out).map(async ([k, v]) => [k, await value(v)])));
+    } else resolved = out;
+    await graph.settled();
+    options.onDone?.({ nodes: graph.nodes.length, transfers: graph.transfers, recoveries: graph.recoveries, placements: graph.placements });
+    return resolved as Resolved<Awaited<T>>;
+  } finally {
+    await graph.drop();
+  }
+}
+

@@ -1,0 +1,82 @@
+/**
+ * Dataflow on a real cluster: the calibration loop over the bundled FITS
+ * images, written as sequential code, gives the serial answer in parallel,
+ * keeps values where they were computed, and survives an engine killed in
+ * the middle of the graph.
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Cluster, functional, schedule, type Client, type GraphStats } from "@meridian/cluster";
+import { open, type DatasetRef } from "@meridian/io";
+import * as tasks from "./calibration-tasks.ts";
+
+const FITS = fileURLToPath(new URL("../datasets/fits/", import.meta.url));
+const measureBias = functional(tasks.measureBias), measureFlat = functional(tasks.measureFlat), calibrate = functional(tasks.calibrate);
+
+let images: DatasetRef[];
+beforeAll(async () => {
+  images = [];
+  for (const [file, names] of [["astropy/o4sp040b0_raw.fits", ["SCI_1", "SCI_2"]], ["astropy/test0.fits", ["SCI_1", "SCI_2", "SCI_3", "SCI_4"]], ["astropy/m13.fits", ["PRIMARY"]], ["astropy/m13_rice.fits", ["COMPRESSED_IMAGE"]]] as const) {
+    const ds = await open(join(FITS, file));
+    for (const name of names) images.push(ds.variable(name).ref());
+    await ds.close();
+  }
+});
+
+/** The pipeline as a user writes it: a plain loop, with a data-dependent branch. */
+const pipeline = (delayMs = 0) => async () => {
+  const out = [];
+  for (const raw of images) {
+    const bias = measureBias(raw, { delayMs });
+    const flat = measureFlat(raw, { delayMs });
+    if ((await bias) < -1e30) continue; // (awaiting a value: control flow may depend on it)
+    out.push(calibrate(raw, bias, flat, { delayMs }));
+  }
+  return out;
+};
+
+describe("dataflow: functional and schedule", () => {
+  let cluster: Cluster, client: Client;
+  beforeAll(async () => {
+    cluster = await Cluster.start({ engines: 2 });
+    client = await cluster.connect();
+    await client.waitForEngines(2);
+  });
+  afterAll(async () => {
+    client?.close();
+    await cluster?.stop();
+  });
+
+  it("runs the calibration loop in parallel with the serial answer; calibrate runs where its inputs are", async () => {
+    const serial = await schedule(pipeline());
+    expect(serial.length).toBe(images.length);
+    expect(serial.every((r) => Number.isFinite(r.mean) && r.std > 0)).toBe(true);
+    let stats: GraphStats | undefined;
+    const parallel = await schedule(pipeline(), { client, onDone: (s) => (stats = s) });
+    expect(parallel).toEqual(serial);
+    expect(stats!.nodes).toBe(3 * images.length);
+    expect(stats!.placements.size).toBe(2); // both engines worked
+    // only inputs computed elsewhere travel: at most one of (bias, flat) per image
+    expect(stats!.transfers).toBeLessThanOrEqual(images.length);
+    expect(stats!.recoveries).toBe(0);
+  }, 60_000);
+
+  it("computes again what an engine took with it when killed mid-graph, and still gives the serial answer", async () => {
+    const serial = await schedule(pipeline());
+    const before = (await client.status()).engines;
+    let stats: GraphStats | undefined;
+    const run = schedule(pipeline(150), { client, onDone: (s) => (stats = s) });
+    await new Promise((r) => setTimeout(r, 700)); // some nodes done, some running
+    process.kill(before[1].pid, "SIGKILL");
+    expect(await run).toEqual(serial);
+    expect(stats!.recoveries).toBeGreaterThanOrEqual(1);
+    const after = (await client.status()).engines;
+    expect(after.map((e) => e.pid)).not.toContain(before[1].pid);
+  }, 90_000);
+
+  it("without a cluster, Refs are computed here and awaiting one gives its value", async () => {
+    const b = measureBias(images[0]);
+    expect(await b).toBe(await tasks.measureBias(images[0]));
+  });
+});
