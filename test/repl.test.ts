@@ -2,7 +2,7 @@
  * `meridian repl` driven as a user drives it: through a pseudo-terminal
  * (util-linux's `script`), a real local cluster, keys typed in turn.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,6 +94,32 @@ describe("meridian repl", () => {
       expect(readFileSync(join(home, "repl_history"), "utf8")).toContain(".px console.log('hello', 1 + 1); 6 * 7");
     } finally {
       s.child.kill();
+    }
+  }, 120_000);
+});
+
+describe("meridian repl --connection", () => {
+  it("joins a running cluster, and leaves it running when it exits", async () => {
+    const env = { ...process.env, MERIDIAN_HOME: home };
+    const start = spawnSync(process.execPath, [BIN, "cluster", "start", "--engines", "1", "--profile", "repl-join"], { env, encoding: "utf8", timeout: 60_000 });
+    expect(start.status).toBe(0);
+    const connection = join(home, "profiles", "repl-join", "connection.json");
+    try {
+      const s = new Session(["repl", "--connection", connection]);
+      try {
+        await s.waitFor(/meridian REPL: 1 engines \(0\)[\s\S]*meridian> $/);
+        expect(s.text).not.toMatch(/starting a local cluster/);
+        expect(await s.run(".engines")).toMatch(/^\nengine 0 .* pid \d+/);
+        expect(await s.run("await lb.apply((a) => a * 2, 21)")).toMatch(/^\n42$/);
+        s.type(".exit\r");
+        expect(await new Promise((resolve) => s.child.on("exit", resolve))).toBe(0);
+      } finally {
+        s.child.kill();
+      }
+      const status = spawnSync(process.execPath, [BIN, "cluster", "status", "--profile", "repl-join"], { env, encoding: "utf8", timeout: 30_000 });
+      expect(status.stdout).toMatch(/1 engines; queue 0; running 0; done 1/);
+    } finally {
+      spawnSync(process.execPath, [BIN, "cluster", "stop", "--profile", "repl-join"], { env, timeout: 30_000 });
     }
   }, 120_000);
 });
