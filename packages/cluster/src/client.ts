@@ -12,7 +12,7 @@ import type { ClusterStatus } from "./controller.ts";
 import type { FnSpec, Op } from "./engine.ts";
 import { CancelledError, ClusterError, EngineDiedError, RemoteError, TaskTimeoutError } from "./errors.ts";
 import { Outbox, unbatch } from "./outbox.ts";
-import { packValue, peek, Signer, unpackValue, type Frames } from "./protocol.ts";
+import { packValue, Signer, unpackValue, type Frames } from "./protocol.ts";
 import { isTask } from "./task.ts";
 
 export interface TaskOptions {
@@ -68,7 +68,8 @@ export class Client {
   private signer: Signer;
   private out: Outbox;
   private pending = new Map<number, Pending>();
-  private backlog: Frames[] = [];
+  /** Submissions waiting for room at the controller, sealed only when sent (sequence numbers must go out in order). */
+  private backlog: { fields: { t: string; [k: string]: unknown }; body: Frames }[] = [];
   private requests = new Map<number, (h: any, body: Frames) => void>();
   private nextId = 1;
   private closed = false;
@@ -156,7 +157,10 @@ export class Client {
 
   /** Sends what waits in the backlog while the controller holds fewer than maxOutstanding. */
   private drain() {
-    while (this.backlog.length && this.pending.size - this.backlog.length < this.maxOutstanding) this.out.send(this.backlog.shift()!);
+    while (this.backlog.length && this.pending.size - this.backlog.length < this.maxOutstanding) {
+      const { fields, body } = this.backlog.shift()!;
+      this.out.send(this.signer.seal(fields, body));
+    }
   }
 
   /** @internal Submits one task. */
@@ -169,9 +173,9 @@ export class Client {
     if (options.timeout !== undefined) fields.timeout = options.timeout;
     if (options.retries) fields.retries = options.retries;
     if (options.to !== undefined) fields.to = options.to;
-    const frames = this.signer.seal(fields, packValue(args));
-    if (this.pending.size - this.backlog.length <= this.maxOutstanding && !this.backlog.length) this.out.send(frames);
-    else this.backlog.push(frames);
+    const body = packValue(args);
+    if (this.pending.size - this.backlog.length <= this.maxOutstanding && !this.backlog.length) this.out.send(this.signer.seal(fields, body));
+    else this.backlog.push({ fields, body });
     return future;
   }
 
@@ -179,8 +183,8 @@ export class Client {
   cancel(ids: number[]) {
     const queued = new Set<number>();
     // Still here in the backlog: never sent, so fail them here.
-    this.backlog = this.backlog.filter((frames) => {
-      const id = peek(frames).i as number;
+    this.backlog = this.backlog.filter(({ fields }) => {
+      const id = fields.i as number;
       if (!ids.includes(id)) return true;
       queued.add(id);
       return false;

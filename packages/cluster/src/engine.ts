@@ -161,8 +161,10 @@ export class Engine {
 
   private async work() {
     let yielded = performance.now();
-    // Results of tasks run back to back leave together, when the queue runs dry or every few milliseconds.
-    const results: Frames[] = [];
+    // Results of tasks run back to back leave together, when the queue runs dry or every few milliseconds;
+    // they are sealed as they leave, so that their sequence numbers follow anything sent meanwhile.
+    const results: { fields: { t: string; [k: string]: unknown }; body: Frames }[] = [];
+    const flush = () => this.out.sendMany(results.splice(0).map((r) => this.signer.seal(r.fields, r.body)));
     while (this.jobs.length && !this.stopped) {
       const job = (this.running = this.jobs.shift()!);
       const started = performance.now();
@@ -181,15 +183,15 @@ export class Engine {
       this.meanSeconds = 0.8 * this.meanSeconds + 0.2 * seconds;
       this.running = undefined;
       fields.c = this.room();
-      results.push(this.signer.seal(fields, body));
+      results.push({ fields, body });
       // Let incoming messages (aborts, more tasks) in every few milliseconds.
       if (!this.jobs.length || performance.now() - yielded > 2) {
-        this.out.sendMany(results.splice(0));
+        flush();
         if (this.jobs.length) await new Promise(setImmediate);
         yielded = performance.now();
       }
     }
-    this.out.sendMany(results.splice(0));
+    flush();
   }
 
   private async run(job: Job): Promise<unknown> {

@@ -8,7 +8,9 @@
  * A batch is two frames, `[BATCH, packed]`: ZeroMQ's cost is per frame, so the
  * messages' frames are packed into one, each message as its frame count then
  * each frame's length and bytes (uint32 big-endian). Messages with a frame
- * over 64 KiB are sent alone, never copied. Each message keeps its own signature.
+ * over 64 KiB are sent alone, never copied, between the batches of the small
+ * ones before and after them: each destination gets its messages in the
+ * order they were sealed. Each message keeps its own signature.
  */
 import type { Dealer, Router } from "zeromq";
 
@@ -78,11 +80,22 @@ export class Outbox {
       g.push(this.routed ? m.slice(1) : m);
     }
     for (const [to, messages] of groups) {
+      // in the order they were sealed: a receiver drops a sequence number lower than one it has seen as a replay
       const head = this.routed ? [Buffer.from(to, "latin1")] : [];
-      const packable = messages.filter(small);
-      if (packable.length === 1) yield [...head, ...packable[0]];
-      else if (packable.length) yield [...head, BATCH, pack(packable)];
-      for (const m of messages) if (!small(m)) yield [...head, ...m];
+      let run: Buffer[][] = [];
+      const flush = () => {
+        const out = run.length === 1 ? [...head, ...run[0]] : [...head, BATCH, pack(run)];
+        run = [];
+        return out;
+      };
+      for (const m of messages) {
+        if (small(m)) run.push(m);
+        else {
+          if (run.length) yield flush();
+          yield [...head, ...m];
+        }
+      }
+      if (run.length) yield flush();
     }
   }
 
