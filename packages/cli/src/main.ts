@@ -65,7 +65,10 @@ profileOptions(program.command("engine")
 const cluster = program.command("cluster").description("a local cluster in the background: start, stop, status");
 listenOptions(profileOptions(cluster.command("start")
   .description("start a controller and engines in the background")
-  .option("--engines <n>", "engines to start", "2")))
+  .option("--engines <n>", "engines to start", "2")
+  .option("--launcher <name>", "where the engines run: local, ssh (--hosts), mpiexec, slurm, pbs, sge or lsf (a batch job, cancelled on stop)", "local")
+  .option("--template <file>", "the batch job script's template instead of the default ({engines}, {engine_command}, {connection}, {dir}, {job_name})")
+  .option("--hosts <hosts>", "with --launcher ssh: the hosts, comma-separated, used in turn")))
   .action(lazy(cluster$, "clusterStart"));
 profileOptions(cluster.command("stop").description("stop the profile's cluster")).action(lazy(cluster$, "clusterStop"));
 profileOptions(cluster.command("status").description("engines, their load, queue, tasks done and failed, tasks/s"))

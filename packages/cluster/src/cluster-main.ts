@@ -2,18 +2,21 @@
  * A cluster process: the controller and a supervisor of local engines.
  *
  *   cluster-main.ts --engines N [--ip IP] [--curve] [--connection FILE] [--pid-file FILE] [--daemon]
+ *                   [--launcher local|ssh|mpiexec|slurm|pbs|sge|lsf] [--template FILE] [--hosts a,b]
  *
- * Writes the connection file (mode 0600), starts N engines and restarts any
- * that dies (at most 5 times a minute per engine). With a parent (Cluster.start),
+ * Writes the connection file (mode 0600) and starts N engines: here,
+ * restarting any that dies (at most 5 times a minute per engine), or through
+ * a launcher (launchers.ts), which it stops with the cluster. With a parent (Cluster.start),
  * it reports readiness over IPC and ends when the parent ends; as a daemon
  * (`meridian cluster start`) it runs on after its parent, until SIGTERM.
  */
 import type { ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { writeConnection } from "./connection.ts";
 import { Controller } from "./controller.ts";
+import { launch, LAUNCHERS, type Launched, type LauncherName } from "./launchers.ts";
 import { exitWithParent, startProcess } from "./processes.ts";
 
 const arg = (name: string) => {
@@ -25,20 +28,27 @@ const file = arg("--connection") ?? join(tmpdir(), `meridian-${process.pid}.json
 const pidFile = arg("--pid-file");
 const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
 
-let controller: Controller;
+const launcher = (arg("--launcher") ?? "local") as LauncherName;
+
+const fail = (message: string): never => {
+  process.send?.({ error: message });
+  console.error(message);
+  process.exit(1);
+};
+if (!LAUNCHERS.includes(launcher)) fail(`unknown launcher "${launcher}": use one of ${LAUNCHERS.join(", ")}`);
+let controller!: Controller;
 try {
   controller = await Controller.start({ ip: arg("--ip"), curve: process.argv.includes("--curve") });
 } catch (e) {
-  process.send?.({ error: (e as Error).message });
-  console.error((e as Error).message);
-  process.exit(1);
+  fail((e as Error).message);
 }
 writeConnection(file, controller.info);
 if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
 log(`controller pid ${process.pid} on ${controller.info.ip}, clients port ${controller.info.clientPort}, engines port ${controller.info.enginePort}; connection file ${file}`);
 
 let stopping = false;
-const slots: { child?: ChildProcess; restarts: number[] }[] = Array.from({ length: count }, () => ({ restarts: [] }));
+const slots: { child?: ChildProcess; restarts: number[] }[] = Array.from({ length: launcher === "local" ? count : 0 }, () => ({ restarts: [] }));
+let launched: Launched | undefined;
 
 function startEngine(k: number) {
   const slot = slots[k];
@@ -53,7 +63,16 @@ function startEngine(k: number) {
     setTimeout(() => !stopping && startEngine(k), 100);
   });
 }
-for (let k = 0; k < count; k++) startEngine(k);
+for (let k = 0; k < slots.length; k++) startEngine(k);
+if (launcher !== "local") {
+  try {
+    launched = launch(launcher, { engines: count, connection: file, dir: dirname(file), template: arg("--template"), hosts: arg("--hosts")?.split(",").filter(Boolean) });
+    log(`engines: ${launched.description}`);
+  } catch (e) {
+    await controller.stop();
+    fail((e as Error).message);
+  }
+}
 // A task that ignores its abort signal keeps its engine busy: that engine is killed (and restarted).
 controller.onEngineStuck = (e) => {
   if (e.host !== hostname() || !slots.some((s) => s.child?.pid === e.pid)) return;
@@ -67,6 +86,8 @@ async function stop() {
   stopping = true;
   log("stopping");
   await controller.stop();
+  // (a job whose engines stopped may be over already: its cancel failing is no error)
+  await launched?.stop().catch((e: Error) => log(`stopping the engines' launcher: ${e.message}`));
   // Engines were told to stop; any still there after 2 s is killed.
   await Promise.all(slots.map(({ child }) => child && child.exitCode === null && child.signalCode === null
     ? new Promise<void>((resolve) => {
@@ -83,9 +104,9 @@ process.on("SIGINT", stop);
 process.on("message", (m: any) => m?.stop && stop());
 if (!process.argv.includes("--daemon")) exitWithParent(stop);
 
-// Ready when every engine has registered.
+// Ready when every engine has registered (a batch job may wait in its queue for hours: ready once submitted).
 const started = Date.now();
-while (controller.engineIds().length < count) {
+while ((!launched || launched.immediate) && controller.engineIds().length < count) {
   if (Date.now() - started > 60_000) {
     process.send?.({ error: `only ${controller.engineIds().length} of ${count} engines registered within 60 s` });
     break;
@@ -93,4 +114,4 @@ while (controller.engineIds().length < count) {
   await new Promise((r) => setTimeout(r, 20));
 }
 log(`${controller.engineIds().length} engines ready`);
-process.send?.({ ready: true, info: controller.info, file });
+process.send?.({ ready: true, info: controller.info, file, engines: controller.engineIds().length });

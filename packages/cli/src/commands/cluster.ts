@@ -47,7 +47,7 @@ export async function engine(o: ProfileOptions) {
 }
 
 /** `meridian cluster start`: a controller and N engines in the background. */
-export async function clusterStart(o: ProfileOptions & { engines?: string; ip?: string; curve?: boolean }) {
+export async function clusterStart(o: ProfileOptions & { engines?: string; ip?: string; curve?: boolean; launcher?: string; template?: string; hosts?: string }) {
   const f = files(o);
   const running = runningPid(f.pid);
   if (running) throw new ClusterError(`a cluster of profile "${o.profile ?? "default"}" is already running (pid ${running}); meridian cluster stop first`);
@@ -57,6 +57,9 @@ export async function clusterStart(o: ProfileOptions & { engines?: string; ip?: 
   const args = ["--engines", String(engines), "--connection", f.connection, "--pid-file", f.pid, "--daemon"];
   if (o.ip) args.push("--ip", o.ip);
   if (o.curve) args.push("--curve");
+  if (o.launcher) args.push("--launcher", o.launcher);
+  if (o.template) args.push("--template", o.template);
+  if (o.hosts) args.push("--hosts", o.hosts);
   const log = openSync(f.log, "a", 0o600);
   const child = startProcess("./cluster-main.ts", args, { detached: true, logFd: log });
   const ready = await new Promise<any>((resolve, reject) => {
@@ -66,7 +69,8 @@ export async function clusterStart(o: ProfileOptions & { engines?: string; ip?: 
   if (!ready?.ready) throw new ClusterError(`the cluster did not start: ${ready?.error}; see ${f.log}`);
   child.disconnect();
   child.unref();
-  console.log(`cluster started: controller pid ${child.pid}, ${engines} engines, on ${ready.info.ip}`);
+  const where = !o.launcher || o.launcher === "local" ? "" : ` through ${o.launcher} (${ready.engines} registered so far; meridian cluster status)`;
+  console.log(`cluster started: controller pid ${child.pid}, ${engines} engines${where}, on ${ready.info.ip}`);
   console.log(`connection file ${f.connection}; log ${f.log}`);
 }
 
