@@ -5,7 +5,7 @@
  * Q/Qexp per species.
  */
 import type { BootstrapSummary, PmfData, Solution } from "@meridian/pmf";
-import { percentOfSpecies } from "@meridian/pmf";
+import { percentOfSolution } from "@meridian/pmf";
 import { sampleTime, type TopLevelSpec } from "./plots.ts";
 
 export const factorName = (c: number) => `Factor ${c + 1}`;
@@ -16,8 +16,7 @@ const byFactor = { row: { field: "factor", type: "nominal" as const, title: null
 /** Bars of one profile quantity per factor, with the bootstrap's 5–95% range as a line. */
 export function profilePlot(d: PmfData, s: Solution, bs: BootstrapSummary | undefined, unit: "concentration" | "percent"): TopLevelSpec {
   const { k, m } = s;
-  const totals = Array.from({ length: k }, (_, c) => Array.from({ length: s.n }, (_, i) => s.g[i * k + c]).reduce((a, b) => a + b, 0));
-  const base = unit === "concentration" ? s.f : percentOfSpecies(s.f, totals, k, m);
+  const base = unit === "concentration" ? s.f : percentOfSolution(s);
   const stats = unit === "concentration" ? bs?.profiles : bs?.percent;
   const values = [];
   for (let c = 0; c < k; c++) {

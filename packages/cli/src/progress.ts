@@ -19,16 +19,27 @@ export const bar = (done: number, total: number, width = 24) => {
   return `[${"#".repeat(full)}${".".repeat(width - full)}] ${done}/${total}`;
 };
 
-/** Runs long work with a progress bar on the terminal; Ctrl-C cancels it (the tasks on a cluster too). */
-export async function interruptible<T>(label: string, work: (signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<T>): Promise<T> {
-  const abort = new AbortController();
-  const stop = () => abort.abort(new Error("interrupted"));
-  process.once("SIGINT", stop);
-  const line = progress(label);
+/** What says Ctrl-C: the process (a command), or a REPL (it reads the key itself). */
+interface Interrupts {
+  once(event: "SIGINT", listener: () => void): unknown;
+  off(event: "SIGINT", listener: () => void): unknown;
+}
+
+/**
+ * Runs long work with a progress bar on the terminal; Ctrl-C cancels it (the
+ * tasks on a cluster too) and clears the bar at once.
+ */
+export async function interruptible<T>(label: string, work: (signal: AbortSignal, onProgress: (done: number, total: number) => void) => Promise<T>, interrupts: Interrupts = process): Promise<T> {
+  const abort = new AbortController(), line = progress(label);
+  const stop = () => {
+    abort.abort(new Error("interrupted"));
+    line.done();
+  };
+  interrupts.once("SIGINT", stop);
   try {
-    return await work(abort.signal, (done, total) => line.update(bar(done, total)));
+    return await work(abort.signal, (done, total) => abort.signal.aborted || line.update(bar(done, total)));
   } finally {
     line.done();
-    process.off("SIGINT", stop);
+    interrupts.off("SIGINT", stop);
   }
 }

@@ -94,7 +94,7 @@ class Graph {
       } catch (e) {
         if (!lost(e) || attempt >= RECOVERIES) throw e;
         // the engine died, or an input was not where we thought: forget it there, and try again
-        if (target !== undefined) this.forget(target, e);
+        if (target !== undefined) this.forget(target);
         this.recoveries++;
       }
     }
@@ -109,10 +109,9 @@ class Graph {
     return best;
   }
 
-  /** After a loss on `engine`: a dead engine holds nothing any more; a missing value is missing only there. */
-  private forget(engine: number, e: unknown) {
-    if (e instanceof EngineDiedError) for (const n of this.nodes) n.holders.delete(engine);
-    else for (const n of this.nodes) if ((e as RemoteError).remoteMessage.includes(`${n.id} `)) n.holders.delete(engine);
+  /** After a loss on `engine` (it died, or lost a value: a new process under its id) it is taken to hold nothing of the graph. */
+  private forget(engine: number) {
+    for (const n of this.nodes) n.holders.delete(engine);
   }
 
   /** Waits until the node's value exists on some engine (or here), computing it again if it was lost. */
@@ -137,7 +136,7 @@ class Graph {
         return value;
       } catch (e) {
         if (!lost(e) || attempt >= RECOVERIES) throw e;
-        this.forget(engine, e);
+        this.forget(engine);
       }
     }
   }

@@ -177,8 +177,5 @@ export class Signer {
   }
 }
 
-/** The header of frames this process sealed itself, unchecked. */
-export const peek = (frames: Frames): Header => headerDecoder.decode(frames[1]) as Header;
-
 /** A new cluster key. */
 export const newKey = () => randomBytes(32);

@@ -71,9 +71,7 @@ export function replicate(spec: ReplicateSpec, r: number, shouldGoOn?: () => boo
     const e = assigned[c], v = corr[c * k + e];
     if (v >= threshold) (mapping[c] = e), (rs[c] = v);
   }
-  const totals = new Float64Array(k);
-  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) totals[c] += s.g[i * k + c];
-  return { replicate: r, f: s.f, totals, mapping, r: rs, qTrue: s.qTrue, qRobust: s.qRobust, iterations: s.iterations, converged: s.converged };
+  return { replicate: r, f: s.f, totals: factorTotals(s.g, n, k), mapping, r: rs, qTrue: s.qTrue, qRobust: s.qRobust, iterations: s.iterations, converged: s.converged };
 }
 
 /** corr[c·k + e]: the correlation of contributions of factor c of `a` and factor e of `b` (both n × k). */
@@ -226,6 +224,16 @@ function stats(values: number[]): ElementStats {
   const [p5, p25, p50, p75, p95] = [5, 25, 50, 75, 95].map((p) => percentile(sorted, p));
   return { mean, sd, p5, p25, p50, p75, p95 };
 }
+
+/** Each factor's total contribution over the samples (the column sums of G, n × k). */
+export function factorTotals(g: Float64Array, n: number, k: number): Float64Array {
+  const totals = new Float64Array(k);
+  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) totals[c] += g[i * k + c];
+  return totals;
+}
+
+/** A solution's profiles as % of each species. */
+export const percentOfSolution = (s: Pick<Solution, "f" | "g" | "n" | "k" | "m">) => percentOfSpecies(s.f, factorTotals(s.g, s.n, s.k), s.k, s.m);
 
 /** % of species of each factor: 100·f[c,j]·total[c] / Σ_q f[q,j]·total[q]. */
 export function percentOfSpecies(f: Float64Array, totals: ArrayLike<number>, k: number, m: number): Float64Array {

@@ -4,6 +4,7 @@
  * delimiter-only) lines at the end, and a first column of sample labels
  * (dates) or none. Missing values are empty, NA, NaN or -999.
  */
+import { readFile } from "node:fs/promises";
 import { PmfError } from "./errors.ts";
 
 export interface Table {
@@ -59,3 +60,6 @@ export function parseTable(text: string, source: string): Table {
   }
   return { source, columns, rows, values: Float64Array.from(values) };
 }
+
+/** A table read from a file (errors name it). */
+export const readTable = async (path: string): Promise<Table> => parseTable(await readFile(path, "utf8"), path);

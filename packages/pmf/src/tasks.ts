@@ -1,7 +1,10 @@
 /**
- * PMF work as tasks: one factorisation from random stream (seed, r). A run
- * depends on nothing but its arguments, so the base case is the same for any
- * number of engines, any completion order and any retry.
+ * PMF work as tasks: the restarts of the base case, the bootstrap's
+ * replicates and DISP's elements are numbered pieces, each a pure function
+ * of the shared spec and its number (restart r from the random stream
+ * (seed, r), replicate r from (seed, −1−r)). Pieces run in chunks, so the
+ * data travel once per chunk, and the results are the same for any number of
+ * engines, any completion order and any retry.
  */
 import type { LoadBalancedView } from "@meridian/cluster";
 import { task, taskContext } from "@meridian/cluster/task";
@@ -15,62 +18,74 @@ export interface RunSpec {
   u: Float64Array;
   n: number;
   m: number;
-  options: Omit<SolveOptions, "onIteration">;
+  options: Omit<SolveOptions, "onIteration" | "stream">;
 }
 
-export const pmfRun = task(import.meta.url, async function pmfRun(spec: RunSpec): Promise<Solution> {
+/** The kinds of piece, each computing piece `i` of its spec (`goOn` false: stop early). */
+const PIECES = {
+  run: (spec: RunSpec, i: number, goOn: () => boolean): Solution => solve(spec.x, spec.u, spec.n, spec.m, { ...spec.options, stream: i, onIteration: goOn }),
+  replicate: (spec: ReplicateSpec, i: number, goOn: () => boolean): Replicate => replicate(spec, i, goOn),
+  displace: (spec: DisplacementSpec, i: number, goOn: () => boolean): ElementDisplacement => displaceElement(spec, Math.floor(i / spec.m), i % spec.m, goOn),
+};
+type Kind = keyof typeof PIECES;
+type SpecOf<K extends Kind> = Parameters<(typeof PIECES)[K]>[0];
+type ResultOf<K extends Kind> = ReturnType<(typeof PIECES)[K]>;
+
+/** Pieces [first, first + count) of one kind, in one task. */
+export const pmfPieces = task(import.meta.url, async function pmfPieces<K extends Kind>({ kind, spec, first, count }: { kind: K; spec: SpecOf<K>; first: number; count: number }): Promise<ResultOf<K>[]> {
   const { signal } = taskContext();
-  const s = solve(spec.x, spec.u, spec.n, spec.m, { ...spec.options, onIteration: () => !signal.aborted });
-  signal.throwIfAborted();
-  return s;
-});
-
-export interface BaseOptions extends Omit<SolveOptions, "onIteration" | "stream"> {
-  /** Random starts (default 20, as EPA PMF and ESAT). */
-  runs?: number;
-  view?: LoadBalancedView;
-  onProgress?: (done: number, total: number) => void;
-  signal?: AbortSignal;
-}
-
-/** The base case: `runs` factorisations from streams 0 … runs−1, here or on a view; the best by Q(robust). */
-export async function baseRuns(x: Float64Array, u: Float64Array, n: number, m: number, options: BaseOptions): Promise<{ best: Solution; runs: Solution[] }> {
-  const { runs: count = 20, view, onProgress, signal, ...solveOptions } = options;
-  const specs: RunSpec[] = Array.from({ length: count }, (_, r) => ({ x, u, n, m, options: { ...solveOptions, stream: r } }));
-  let runs: Solution[];
-  if (view) runs = await view.map(pmfRun, specs, { onProgress, signal });
-  else {
-    runs = [];
-    for (const spec of specs) {
-      signal?.throwIfAborted();
-      runs.push(await pmfRun(spec));
-      onProgress?.(runs.length, count);
-    }
-  }
-  return { best: pickBest(runs), runs };
-}
-
-/** Replicates [first, first + count) of a bootstrap, in one task (so the data travel once per task, not per replicate). */
-export const pmfReplicates = task(import.meta.url, async function pmfReplicates({ spec, first, count }: { spec: ReplicateSpec; first: number; count: number }): Promise<Replicate[]> {
-  const { signal } = taskContext();
-  const out: Replicate[] = [];
-  for (let r = first; r < first + count; r++) {
-    out.push(replicate(spec, r, () => !signal.aborted));
+  const one = PIECES[kind] as (spec: SpecOf<K>, i: number, goOn: () => boolean) => ResultOf<K>;
+  const out: ResultOf<K>[] = [];
+  for (let i = first; i < first + count; i++) {
+    out.push(one(spec, i, () => !signal.aborted));
     signal.throwIfAborted();
   }
   return out;
 });
 
-export interface BootstrapOptions extends Omit<SolveOptions, "onIteration" | "stream" | "initF" | "initG" | "factors"> {
+interface Where {
+  view?: LoadBalancedView;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Pieces 0 … total−1, in order: in chunks of `size` on a view, or one by one here. */
+async function pieces<K extends Kind>(kind: K, spec: SpecOf<K>, total: number, size: number, { view, onProgress, signal }: Where): Promise<ResultOf<K>[]> {
+  if (view) {
+    const chunks = Array.from({ length: Math.ceil(total / size) }, (_, c) => ({ kind, spec, first: c * size, count: Math.min(size, total - c * size) }));
+    const progress = onProgress && ((done: number) => onProgress(Math.min(done * size, total), total));
+    return (await view.map(pmfPieces, chunks, { signal, onProgress: progress })).flat() as ResultOf<K>[];
+  }
+  const one = PIECES[kind] as (spec: SpecOf<K>, i: number, goOn: () => boolean) => ResultOf<K>;
+  const out: ResultOf<K>[] = [];
+  for (let i = 0; i < total; i++) {
+    signal?.throwIfAborted();
+    out.push(one(spec, i, () => !signal?.aborted));
+    onProgress?.(i + 1, total);
+  }
+  signal?.throwIfAborted();
+  return out;
+}
+
+export interface BaseOptions extends Omit<SolveOptions, "onIteration" | "stream">, Where {
+  /** Random starts (default 20, as EPA PMF and ESAT). */
+  runs?: number;
+}
+
+/** The base case: `runs` factorisations from streams 0 … runs−1, here or on a view (a task each); the best by Q(robust). */
+export async function baseRuns(x: Float64Array, u: Float64Array, n: number, m: number, options: BaseOptions): Promise<{ best: Solution; runs: Solution[] }> {
+  const { runs: count = 20, view, onProgress, signal, ...solveOptions } = options;
+  const runs = await pieces("run", { x, u, n, m, options: solveOptions }, count, 1, { view, onProgress, signal });
+  return { best: pickBest(runs), runs };
+}
+
+export interface BootstrapOptions extends Omit<SolveOptions, "onIteration" | "stream" | "initF" | "initG" | "factors">, Where {
   /** Replicates (default 100, as EPA PMF 5.0). */
   replicates?: number;
   /** Rows per block (default: Politis & White's optimal length). */
   block?: number;
   /** Smallest correlation of contributions for a factor to be mapped (default 0.6). */
   threshold?: number;
-  view?: LoadBalancedView;
-  onProgress?: (done: number, total: number) => void;
-  signal?: AbortSignal;
 }
 
 /** Block bootstrap of a base case, here or on a view: the replicates in order and their statistics. */
@@ -79,57 +94,16 @@ export async function bootstrap(x: Float64Array, u: Float64Array, n: number, m: 
   if (!Number.isInteger(count) || count < 1) throw new PmfError(`the number of bootstrap replicates must be a positive whole number, got ${count}`);
   if (!Number.isInteger(block) || block < 1 || block > n) throw new PmfError(`the bootstrap block must be a whole number of samples from 1 to ${n}, got ${block}`);
   const spec: ReplicateSpec = { x, u, n, m, base: { g: base.g, f: base.f, k: base.k }, block, seed, threshold, options: { method: base.method, ...solveOptions } };
-  let replicates: Replicate[];
-  if (view) {
-    // tasks of up to 10 replicates: the data travel once per task, and the load still balances
-    const size = Math.max(1, Math.min(10, Math.ceil(count / 40)));
-    const chunks = Array.from({ length: Math.ceil(count / size) }, (_, c) => ({ spec, first: c * size, count: Math.min(size, count - c * size) }));
-    replicates = (await view.map(pmfReplicates, chunks, { signal, onProgress: onProgress && ((done) => onProgress(Math.min(done * size, count), count)) })).flat();
-  } else {
-    replicates = [];
-    for (let r = 0; r < count; r++) {
-      signal?.throwIfAborted();
-      replicates.push(replicate(spec, r, () => !signal?.aborted));
-      onProgress?.(r + 1, count);
-    }
-    signal?.throwIfAborted();
-  }
+  // tasks of up to 10 replicates: the data travel once per task, and the load still balances
+  const replicates = await pieces("replicate", spec, count, Math.max(1, Math.min(10, Math.ceil(count / 40))), { view, onProgress, signal });
   return { replicates, summary: summarise(replicates, base.k, m, block) };
 }
 
-/** DISP of some profile elements, in one task. */
-export const pmfDisplace = task(import.meta.url, async function pmfDisplace({ spec, elements }: { spec: DisplacementSpec; elements: [number, number][] }): Promise<ElementDisplacement[]> {
-  const { signal } = taskContext();
-  return elements.map(([c, j]) => {
-    const d = displaceElement(spec, c, j, () => !signal.aborted);
-    signal.throwIfAborted();
-    return d;
-  });
-});
+export interface DisplacementOptions extends Omit<SolveOptions, "onIteration" | "stream" | "initF" | "initG" | "factors" | "fixProfiles">, Where {}
 
-export interface DisplacementOptions extends Omit<SolveOptions, "onIteration" | "stream" | "initF" | "initG" | "factors" | "fixProfiles"> {
-  view?: LoadBalancedView;
-  onProgress?: (done: number, total: number) => void;
-  signal?: AbortSignal;
-}
-
-/** DISP of every element of the base profiles, here or on a view (a task per factor and a few species). */
+/** DISP of every element of the base profiles (factor by factor, species by species), here or on a view, 4 elements a task. */
 export async function displacement(x: Float64Array, u: Float64Array, n: number, m: number, base: Solution, options: DisplacementOptions = {}): Promise<DisplacementSummary> {
   const { view, onProgress, signal, ...solveOptions } = options;
   const spec: DisplacementSpec = { x, u, n, m, base: { g: base.g, f: base.f, k: base.k }, options: { method: base.method, ...solveOptions } };
-  const all = Array.from({ length: base.k * m }, (_, i) => [Math.floor(i / m), i % m] as [number, number]);
-  const size = 4, chunks = Array.from({ length: Math.ceil(all.length / size) }, (_, c) => ({ spec, elements: all.slice(c * size, (c + 1) * size) }));
-  let elements: ElementDisplacement[];
-  const progress = onProgress && ((done: number) => onProgress(Math.min(done * size, all.length), all.length));
-  if (view) elements = (await view.map(pmfDisplace, chunks, { signal, onProgress: progress })).flat();
-  else {
-    elements = [];
-    for (const [c, j] of all) {
-      signal?.throwIfAborted();
-      elements.push(displaceElement(spec, c, j, () => !signal?.aborted));
-      onProgress?.(elements.length, all.length);
-    }
-    signal?.throwIfAborted();
-  }
-  return summariseDisplacement(elements, base.k);
+  return summariseDisplacement(await pieces("displace", spec, base.k * m, 4, { view, onProgress, signal }), base.k);
 }

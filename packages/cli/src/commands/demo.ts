@@ -5,14 +5,13 @@
  * model with the multi-model mean; a bootstrap PMF of Baton Rouge; all in
  * one HTML report with inline plots.
  */
-import { readFileSync } from "node:fs";
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Cluster, type LoadBalancedView } from "@meridian/cluster";
 import { drs, MeridianError, open, type Variable } from "@meridian/io";
-import { baseRuns, bootstrap, parseTable, prepare, qExpected } from "@meridian/pmf";
+import { baseRuns, bootstrap, prepare, qExpected, readTable } from "@meridian/pmf";
 import { reduceArchive } from "@meridian/reduce";
 import { contributionPlot, factorName, profilePlot } from "../pmf-plots.ts";
 import { svgOf, type TopLevelSpec } from "../plots.ts";
@@ -216,8 +215,7 @@ async function gridOf(catalog: drs.Catalog, cells: number): Promise<{ levels: st
 
 /** Baton Rouge's VOCs: 4 factors, 20 restarts, 100 bootstrap replicates. */
 async function pmfSection(dir: string, view: LoadBalancedView): Promise<Section> {
-  const table_ = (name: string) => parseTable(readFileSync(join(dir, name), "utf8"), join(dir, name));
-  const data = prepare(table_("Dataset-BatonRouge-con.csv"), { unc: table_("Dataset-BatonRouge-unc.csv") });
+  const data = prepare(await readTable(join(dir, "Dataset-BatonRouge-con.csv")), { unc: await readTable(join(dir, "Dataset-BatonRouge-unc.csv")) });
   const n = data.samples.length, m = data.species.length, factors = 4;
   const { best } = await interruptible("PMF base case, 20 restarts", (signal, onProgress) => baseRuns(data.x, data.u, n, m, { factors, runs: 20, seed: 42, view, signal, onProgress }));
   const { summary: bs } = await interruptible("bootstrap, 100 replicates", (signal, onProgress) => bootstrap(data.x, data.u, n, m, best, { replicates: 100, view, signal, onProgress }));

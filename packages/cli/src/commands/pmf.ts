@@ -4,10 +4,10 @@
  * bootstrap and DISP, in this process or on a cluster, written as CSV, JSON
  * and plots.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  baseRuns, bootstrap, detectionLimits, displacement, parseTable, percentOfSpecies, PmfError, prepare, qExpected, qParts,
+  baseRuns, bootstrap, detectionLimits, displacement, percentOfSolution, readTable, PmfError, prepare, qExpected, qParts,
   type BootstrapSummary, type Category, type DisplacementSummary, type Method, type PmfData, type Solution,
 } from "@meridian/pmf";
 import { factorName, contributionPlot, profilePlot, qPlot } from "../pmf-plots.ts";
@@ -35,7 +35,6 @@ export interface PmfFlags {
   out: string;
 }
 
-const table = async (path: string) => parseTable(await readFile(path, "utf8"), path);
 const list = (s?: string) => (s ? s.split(",").map((x) => x.trim()).filter(Boolean) : []);
 const whole = (flag: string, value: string | undefined, min: number) => {
   const v = Number(value);
@@ -51,12 +50,12 @@ export async function pmfCommand(flags: PmfFlags): Promise<void> {
   const block = flags.block === undefined ? undefined : whole("--block", flags.block, 1);
   const method = flags.method as Method;
   if (method !== "als" && method !== "mu") throw new PmfError(`--method must be als or mu, got ${flags.method}`);
-  const conc = await table(flags.conc);
+  const conc = await readTable(flags.conc);
   const categories: Record<string, Category> = {};
   for (const c of ["strong", "weak", "bad"] as const) for (const s of list(flags[c])) categories[s] = c;
   let data: PmfData;
-  if (flags.unc) data = prepare(conc, { unc: await table(flags.unc), categories });
-  else if (flags.mdl) data = prepare(conc, { ...detectionLimits(await table(flags.mdl)), categories });
+  if (flags.unc) data = prepare(conc, { unc: await readTable(flags.unc), categories });
+  else if (flags.mdl) data = prepare(conc, { ...detectionLimits(await readTable(flags.mdl)), categories });
   else throw new PmfError("give --unc U.csv, or --mdl with detection limits and error fractions", flags.conc);
 
   const n = data.samples.length, m = data.species.length, robust = flags.robust;
@@ -104,18 +103,16 @@ const csvField = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"`
 /** Factors as rows, species as columns: concentrations, then each as % of the species' total. */
 function profilesCSV(d: PmfData, s: Solution): string {
   const { k, m } = s;
-  const pct = percentOfSpecies(s.f, totalsOf(s), k, m);
+  const pct = percentOfSolution(s);
   const rows = [["factor", "unit", ...d.species].map(csvField).join(",")];
   for (let c = 0; c < k; c++) rows.push([factorName(c), "concentration", ...Array.from(s.f.subarray(c * m, (c + 1) * m), String)].map(csvField).join(","));
   for (let c = 0; c < k; c++) rows.push([factorName(c), "% of species", ...Array.from(pct.subarray(c * m, (c + 1) * m), String)].map(csvField).join(","));
   return rows.join("\n") + "\n";
 }
 
-const totalsOf = (s: Solution) => Array.from({ length: s.k }, (_, c) => Array.from({ length: s.n }, (_, i) => s.g[i * s.k + c]).reduce((a, b) => a + b, 0));
-
 /** One row per factor and species: the base value and the bootstrap statistics, as concentrations and as % of species. */
 function bootstrapCSV(d: PmfData, s: Solution, bs: BootstrapSummary): string {
-  const pct = percentOfSpecies(s.f, totalsOf(s), s.k, s.m);
+  const pct = percentOfSolution(s);
   const stats = ["mean", "sd", "p5", "p25", "p50", "p75", "p95"] as const;
   const rows = [["factor", "species", "unit", "base", "base_within_iqr", ...stats].join(",")];
   for (let c = 0; c < s.k; c++) {

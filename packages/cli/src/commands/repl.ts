@@ -15,7 +15,7 @@ import { Client, Cluster, functional, meridianHome, schedule, type ScheduleOptio
 import * as io from "@meridian/io";
 import * as pmf from "@meridian/pmf";
 import * as reductions from "@meridian/reduce";
-import { bar, progress } from "../progress.ts";
+import { interruptible as withProgress } from "../progress.ts";
 
 export interface ReplFlags {
   engines?: string;
@@ -43,20 +43,7 @@ export async function replCommand(flags: ReplFlags): Promise<void> {
 
   /** `fn` with a progress bar, its tasks cancelled by Ctrl-C (the REPL's SIGINT). */
   const interruptible = <A extends unknown[], R>(label: string, fn: (signal: AbortSignal, onProgress: (done: number, total: number) => void, ...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      const abort = new AbortController(), line = progress(label);
-      const stop = () => {
-        abort.abort(new Error("interrupted"));
-        line.done(); // (the REPL takes the terminal back at once; the tasks are being cancelled)
-      };
-      server.on("SIGINT", stop);
-      try {
-        return await fn(abort.signal, (done, total) => abort.signal.aborted || line.update(bar(done, total)), ...args);
-      } finally {
-        line.done();
-        server.off("SIGINT", stop);
-      }
-    };
+    (...args: A): Promise<R> => withProgress(label, (signal, onProgress) => fn(signal, onProgress, ...args), server);
 
   Object.assign(server.context, {
     rc, lb, dv, io, open: io.open, openRef: io.openRef, readRef: io.readRef, drs: io.drs,
