@@ -53,7 +53,8 @@ const cases: [launcher: string, extra: string[], jobLine: string, submit: RegExp
   ["sge", [], 'Your job 4244 ("meridian-engines") has been submitted', /^qsub .*engines\.sge\.sh$/m, /^qdel 4244$/m],
   ["lsf", [], "", /^bsub $/m, /^bkill 4245$/m],
   ["mpiexec", [], "", /^mpiexec -n 2 .*engine-main\.ts --connection /m],
-  ["ssh", ["--hosts", "node1,node2"], "", /^ssh -o BatchMode=yes node1 [\s\S]*^ssh -o BatchMode=yes node2 /m],
+  // the two ssh sessions start together, so their lines may come in either order
+  ["ssh", ["--hosts", "node1,node2"], "", /^(?=[\s\S]*^ssh -o BatchMode=yes node1 )(?=[\s\S]*^ssh -o BatchMode=yes node2 )/m],
 ];
 
 describe("cluster launchers", () => {
