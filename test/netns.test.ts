@@ -53,7 +53,7 @@ describe.skipIf(skipped !== undefined)("across network namespaces (a second host
   const hosts = async () => (await client.status()).engines.map((e) => e.id).sort();
 
   beforeAll(async () => {
-    const started = spawnSync(process.execPath, [BIN, "cluster", "start", "--engines", "0", "--ip", hostIp, "--curve"], { env, encoding: "utf8", timeout: 60_000 });
+    const started = spawnSync(process.execPath, [BIN, "cluster", "start", "--engines", "0", "--ip", hostIp], { env, encoding: "utf8", timeout: 60_000 });
     expect(started.status, started.stderr).toBe(0);
     engineIn("far");
     client = await Client.connect(connection);

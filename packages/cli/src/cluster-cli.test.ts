@@ -25,7 +25,7 @@ describe("meridian cluster", () => {
     const started = meridian("cluster", "start", "--engines", "2", "--profile", "t");
     expect(started.stderr).toBe("");
     expect(started.status).toBe(0);
-    expect(started.stdout).toMatch(/cluster started: controller pid \d+, 2 engines, on 127\.0\.0\.1/);
+    expect(started.stdout).toMatch(/cluster started: controller pid \d+, 2 engines, at 127\.0\.0\.1\n/);
     const file = join(home, "profiles/t/connection.json");
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(meridian("cluster", "start", "--profile", "t").stderr).toMatch(/already running/);

@@ -49,8 +49,9 @@ const profileOptions = (c: Command, connection?: string) => {
   return connection ? c.option("--connection <file>", `connection file to ${connection} (default: the profile's)`) : c;
 };
 const listenOptions = (c: Command) => c
-  .option("--ip <address>", "address to listen on (others than loopback need --curve)")
-  .option("--curve", "encrypt every connection with CurveZMQ");
+  .option("--ip <address>", "where to listen: an address, a network interface (ib0) or * for all (default 127.0.0.1); off loopback, connections are encrypted (CurveZMQ, keys made at start)")
+  .option("--location <address>", "the address engines and clients connect to (default: the --ip address; for *, this host's first external IPv4)")
+  .option("--curve", "encrypt with CurveZMQ on loopback too");
 
 listenOptions(profileOptions(program.command("controller")
   .description("run a cluster controller in the foreground; engines join with `meridian engine`"), "write"))
@@ -60,6 +61,8 @@ listenOptions(profileOptions(program.command("controller")
 
 profileOptions(program.command("engine")
   .description("run an engine in the foreground, joining the controller of a connection file"), "read")
+  .option("--wait <seconds>", "wait this long for the connection file to appear (a shared filesystem may be slow to show it)", "10")
+  .option("--timeout <seconds>", "give up when no controller has welcomed the engine within this time", "60")
   .action(lazy(cluster$, "engine"));
 
 const cluster = program.command("cluster").description("a local cluster in the background: start, stop, status");

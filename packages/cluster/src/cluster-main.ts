@@ -1,7 +1,8 @@
 /**
  * A cluster process: the controller and a supervisor of local engines.
  *
- *   cluster-main.ts --engines N [--ip IP] [--curve] [--connection FILE] [--pid-file FILE] [--daemon]
+ *   cluster-main.ts --engines N [--ip IP|INTERFACE|*] [--location ADDRESS] [--curve|--no-curve]
+ *                   [--connection FILE] [--pid-file FILE] [--daemon]
  *                   [--launcher local|ssh|mpiexec|slurm|pbs|sge|lsf] [--template FILE] [--hosts a,b]
  *
  * Writes the connection file (mode 0600) and starts N engines: here,
@@ -38,13 +39,14 @@ const fail = (message: string): never => {
 if (!LAUNCHERS.includes(launcher)) fail(`unknown launcher "${launcher}": use one of ${LAUNCHERS.join(", ")}`);
 let controller!: Controller;
 try {
-  controller = await Controller.start({ ip: arg("--ip"), curve: process.argv.includes("--curve") });
+  const curve = process.argv.includes("--curve") ? true : process.argv.includes("--no-curve") ? false : undefined;
+  controller = await Controller.start({ ip: arg("--ip"), location: arg("--location"), curve });
 } catch (e) {
   fail((e as Error).message);
 }
 writeConnection(file, controller.info);
 if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
-log(`controller pid ${process.pid} on ${controller.info.ip}, clients port ${controller.info.clientPort}, engines port ${controller.info.enginePort}; connection file ${file}`);
+log(`controller pid ${process.pid} listening on ${controller.info.bind}, found at ${controller.info.ip}${controller.info.curve ? " (CurveZMQ)" : ""}, clients port ${controller.info.clientPort}, engines port ${controller.info.enginePort}; connection file ${file}`);
 
 let stopping = false;
 const slots: { child?: ChildProcess; restarts: number[] }[] = Array.from({ length: launcher === "local" ? count : 0 }, () => ({ restarts: [] }));

@@ -4,8 +4,10 @@
  * module, and the same task run serially for the expected values.
  */
 import { spawn } from "node:child_process";
+import { networkInterfaces } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Dealer } from "zeromq";
+import { resolveAddress } from "./address.ts";
 import { Client } from "./client.ts";
 import { Cluster, type ClusterOptions } from "./cluster.ts";
 import { Engine } from "./engine.ts";
@@ -335,7 +337,29 @@ describe("CurveZMQ", () => {
     }
   });
 
-  it("refuses to listen off loopback without it", async () => {
-    await expect(Cluster.start({ engines: 0, ip: "0.0.0.0" })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without encryption: use --curve/);
+  it("is on by default off loopback, with keys made at start, and cannot be turned off there", async () => {
+    // every interface, handed out as 127.0.0.1 (whatever network the test machine has)
+    const cluster = await Cluster.start({ engines: 1, ip: "*", location: "127.0.0.1" });
+    try {
+      expect(cluster.info).toMatchObject({ bind: "0.0.0.0", ip: "127.0.0.1", curve: expect.stringMatching(/^.{40}$/), heartbeat: 3 });
+      const client = await cluster.connect();
+      expect(await client.loadBalanced().apply(square, 12)).toBe(144);
+      client.close();
+    } finally {
+      await cluster.stop();
+    }
+    await expect(Cluster.start({ engines: 0, ip: "0.0.0.0", curve: false })).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without encryption: CurveZMQ is required off loopback/);
+  });
+});
+
+describe("listen addresses", () => {
+  it("an IP, an interface's name, or every interface; the location handed out", () => {
+    expect(resolveAddress()).toEqual({ bind: "127.0.0.1", location: "127.0.0.1" });
+    expect(resolveAddress("lo")).toEqual({ bind: "127.0.0.1", location: "127.0.0.1" });
+    expect(resolveAddress("*", "login1.example.org")).toEqual({ bind: "0.0.0.0", location: "login1.example.org" });
+    const external = Object.values(networkInterfaces()).flat().filter((a) => a && a.family === "IPv4" && !a.internal).map((a) => a!.address);
+    if (external.length) expect(external).toContain(resolveAddress("*").location);
+    else expect(() => resolveAddress("*")).toThrow(/no external IPv4 address to give engines: name one with --location/);
+    expect(() => resolveAddress("nosuch0")).toThrow(/--ip nosuch0: not an address, and no network interface of that name has an IPv4 address \(interfaces: .*lo 127\.0\.0\.1/);
   });
 });

@@ -14,7 +14,10 @@ import { startProcess } from "./processes.ts";
 export interface ClusterOptions {
   /** Engines to start (default: the number of cores). */
   engines?: number;
+  /** Address or interface to listen on (default 127.0.0.1), and the one handed out (see address.ts). */
   ip?: string;
+  location?: string;
+  /** CurveZMQ on loopback too (it is always on elsewhere). */
   curve?: boolean;
   /** Where to write the connection file (default: a temporary file, removed at stop). */
   connectionFile?: string;
@@ -31,7 +34,8 @@ export class Cluster {
   static async start(options: ClusterOptions = {}): Promise<Cluster> {
     const args = ["--engines", String(options.engines ?? availableParallelism())];
     if (options.ip) args.push("--ip", options.ip);
-    if (options.curve) args.push("--curve");
+    if (options.location) args.push("--location", options.location);
+    if (options.curve !== undefined) args.push(options.curve ? "--curve" : "--no-curve");
     if (options.connectionFile) args.push("--connection", options.connectionFile);
     const child = startProcess("./cluster-main.ts", args, { quiet: true }); // its log would mix with this process's output
     const timeout = options.timeout ?? 60;

@@ -2,7 +2,7 @@
  * The connection file: where the controller listens and the cluster's key.
  * Written with mode 0600; whoever can read it can run code on the engines.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { curveKeyPair } from "zeromq";
@@ -10,8 +10,10 @@ import { ClusterError } from "./errors.ts";
 
 export interface ConnectionInfo {
   version: 1;
-  /** Address the controller listens on. */
+  /** Address engines and clients connect to (the controller's location). */
   ip: string;
+  /** Address the controller listens on (0.0.0.0: every interface). */
+  bind?: string;
   /** Port for clients, and port for engines. */
   clientPort: number;
   enginePort: number;
@@ -19,6 +21,8 @@ export interface ConnectionInfo {
   key: string;
   /** The controller's CurveZMQ public key, when connections are encrypted. */
   curve?: string;
+  /** Seconds without a heartbeat before the controller takes an engine for dead. */
+  heartbeat?: number;
   /** The controller's process, for `cluster stop` and `status`. */
   pid: number;
   created: string;
@@ -53,6 +57,16 @@ export function readConnection(path: string): ConnectionInfo {
     if (info?.[k] === undefined) throw new ClusterError(`the connection file ${path} lacks "${k}"`);
   }
   return info;
+}
+
+/**
+ * The connection file, once it exists: an engine of a batch job may start
+ * before a shared filesystem shows it the file (as ipengine's wait_for_url_file).
+ */
+export async function awaitConnection(path: string, seconds = 10): Promise<ConnectionInfo> {
+  const until = Date.now() + seconds * 1000;
+  while (!existsSync(path) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  return readConnection(path);
 }
 
 /** Socket options for connecting to the controller: CurveZMQ with a fresh key pair when it encrypts. */

@@ -13,22 +13,25 @@
  */
 import { hostname } from "node:os";
 import { curveKeyPair, Router } from "zeromq";
+import { isLoopback, resolveAddress } from "./address.ts";
 import type { ConnectionInfo } from "./connection.ts";
 import { ClusterError } from "./errors.ts";
 import { Outbox, unbatch } from "./outbox.ts";
 import { newKey, packValue, Signer, type Dropped, type Frames, type Header } from "./protocol.ts";
 
 export interface ControllerOptions {
-  /** Address to listen on (default 127.0.0.1). Others need `curve`. */
+  /** Address to listen on (default 127.0.0.1): an IP, a network interface's name, or * for every interface. */
   ip?: string;
+  /** Address engines and clients connect to (default: the one listened on; see address.ts). */
+  location?: string;
   clientPort?: number;
   enginePort?: number;
-  /** Encrypt every connection with CurveZMQ (required off loopback). */
+  /** Encrypt every connection with CurveZMQ: the default off loopback, where it cannot be turned off. */
   curve?: boolean;
   key?: Buffer;
   /** Engine deaths a task may cause before it fails with EngineDiedError (default 3). */
   maxEngineDeaths?: number;
-  /** Seconds without a heartbeat answer before an engine is dead (default 0.5). */
+  /** Seconds without a heartbeat answer before an engine is dead (default 0.5 on loopback, 3 over a network). */
   heartbeatTimeout?: number;
   /** Seconds an engine has to stop a cancelled or timed-out task before onEngineStuck (default 1). */
   abortGrace?: number;
@@ -59,6 +62,8 @@ interface TaskRec {
 interface EngineRec {
   id: number;
   routing: Buffer;
+  /** Its registration's nonce. */
+  nonce: string;
   pid: number;
   host: string;
   credits: number;
@@ -84,8 +89,6 @@ export interface ClusterStatus {
   dropped: Dropped;
   engineDeaths: number;
 }
-
-const isLoopback = (ip: string) => /^127\.\d+\.\d+\.\d+$/.test(ip) || ip === "::1" || ip === "localhost";
 
 export class Controller {
   readonly info: ConnectionInfo;
@@ -125,31 +128,35 @@ export class Controller {
   }
 
   static async start(options: ControllerOptions = {}): Promise<Controller> {
-    const ip = options.ip ?? "127.0.0.1";
-    if (!isLoopback(ip) && !options.curve) throw new ClusterError(`refusing to listen on ${ip} without encryption: use --curve (CurveZMQ) off loopback`);
+    const { bind, location } = resolveAddress(options.ip, options.location);
+    const local = isLoopback(bind);
+    if (!local && options.curve === false) throw new ClusterError(`refusing to listen on ${bind} without encryption: CurveZMQ is required off loopback`);
     const key = options.key ?? newKey();
-    const keys = options.curve ? curveKeyPair() : undefined;
+    // Off loopback, keys are made here and go to engines and clients in the (0600) connection file.
+    const keys = options.curve ?? !local ? curveKeyPair() : undefined;
     const security = keys ? { curveServer: true, curveSecretKey: keys.secretKey } : {};
-    const heartbeat = Math.round((options.heartbeatTimeout ?? 0.5) * 1000);
+    // Over a network, a lost packet or a busy node must not pass for a dead engine.
+    const heartbeatSeconds = options.heartbeatTimeout ?? (local ? 0.5 : 3);
+    const heartbeat = Math.round(heartbeatSeconds * 1000);
     const clients = new Router({ mandatory: true, linger: 0, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000, ...security });
     const engines = new Router({ mandatory: true, linger: 0, heartbeatInterval: Math.max(50, Math.round(heartbeat / 5)), heartbeatTimeout: heartbeat, sendHighWaterMark: 100_000, receiveHighWaterMark: 100_000, ...security });
     // ROUTER_NOTIFY (draft option 97): an empty message from each engine that connects or disconnects.
     (engines as any).setInt32Option(97, 3);
     const port = async (r: Router, p: number | undefined) => {
-      await r.bind(`tcp://${ip}:${p ?? "*"}`);
+      await r.bind(`tcp://${bind}:${p ?? "*"}`);
       return Number(/:(\d+)$/.exec(r.lastEndpoint!)![1]);
     };
     let info: ConnectionInfo;
     try {
       info = {
-        version: 1, ip, clientPort: await port(clients, options.clientPort), enginePort: await port(engines, options.enginePort),
-        key: key.toString("hex"), pid: process.pid, created: new Date().toISOString(),
+        version: 1, ip: location, bind, clientPort: await port(clients, options.clientPort), enginePort: await port(engines, options.enginePort),
+        key: key.toString("hex"), heartbeat: heartbeatSeconds, pid: process.pid, created: new Date().toISOString(),
         ...(keys ? { curve: keys.publicKey } : {}),
       };
     } catch (e) {
       clients.close();
       engines.close();
-      throw new ClusterError(`cannot listen on ${ip}: ${(e as Error).message}`);
+      throw new ClusterError(`cannot listen on ${bind}: ${(e as Error).message}`);
     }
     const c = new Controller(info, clients, engines, key, options);
     void c.serveClients();
@@ -250,11 +257,13 @@ export class Controller {
       const h = msg.header;
       if (h.t === "register") {
         const old = this.byRouting.get(hex);
+        // A repeat (the engine retries until welcomed) is welcomed again as the same engine.
+        if (old && old.nonce === h.u) return void this.toEngines.send([routing, ...this.signer.seal({ t: "welcome", engine: old.id, u: h.u })]);
         if (old) this.engineDied(old, "registered again");
-        const engine: EngineRec = { id: this.nextEngine++, routing, pid: Number(h.pid), host: String(h.host), credits: 0, inflight: new Map(), done: 0, failed: 0, since: Date.now(), aborting: new Set() };
+        const engine: EngineRec = { id: this.nextEngine++, routing, nonce: String(h.u), pid: Number(h.pid), host: String(h.host), credits: 0, inflight: new Map(), done: 0, failed: 0, since: Date.now(), aborting: new Set() };
         this.byId.set(engine.id, engine);
         this.byRouting.set(hex, engine);
-        this.toEngines.send([routing, ...this.signer.seal({ t: "welcome", engine: engine.id })]);
+        this.toEngines.send([routing, ...this.signer.seal({ t: "welcome", engine: engine.id, u: h.u })]);
         return;
       }
       const engine = this.byRouting.get(hex);

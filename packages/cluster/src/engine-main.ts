@@ -1,5 +1,5 @@
-/** An engine process: `engine-main.ts --connection FILE`. */
-import { readConnection } from "./connection.ts";
+/** An engine process: `engine-main.ts --connection FILE` (the file waited for up to 10 s). */
+import { awaitConnection } from "./connection.ts";
 import { Engine } from "./engine.ts";
 import { exitWithParent } from "./processes.ts";
 
@@ -9,7 +9,7 @@ if (!file) {
   console.error("usage: engine-main.ts --connection FILE");
   process.exit(2);
 }
-const engine = await Engine.start(readConnection(file));
+const engine = await Engine.start(await awaitConnection(file));
 const stop = async () => {
   await engine.stop();
   process.exit(0);

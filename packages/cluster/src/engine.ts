@@ -6,6 +6,7 @@
  * are short (no idle round trip between them). It keeps a namespace for the
  * direct view (push, pull, execute, functions sent as source).
  */
+import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { createContext, runInContext, type Context } from "node:vm";
 import { Dealer } from "zeromq";
@@ -43,13 +44,18 @@ export class Engine {
   private output: string[] = [];
   private stopped = false;
   private registered!: () => void;
+  /** This registration's nonce: the controller welcomes a repeated one once, and the engine heeds only its welcome. */
+  private nonce = "";
+  private retry?: NodeJS.Timeout;
   private ended!: () => void;
   readonly ready: Promise<void>;
   /** Resolves when the engine has stopped (told to by the controller, or stop()). */
   readonly finished: Promise<void>;
 
   private constructor(info: ConnectionInfo) {
-    this.socket = new Dealer({ linger: 0, reconnectInterval: 100, heartbeatInterval: 200, heartbeatTimeout: 1000, ...connectOptions(info) });
+    // The controller's own heartbeat timeout, doubled: the engine gives up on the link after the controller gives up on it.
+    const heartbeat = Math.max(1000, 2000 * (info.heartbeat ?? 0.5));
+    this.socket = new Dealer({ linger: 0, reconnectInterval: 100, heartbeatInterval: heartbeat / 5, heartbeatTimeout: heartbeat, ...connectOptions(info) });
     this.signer = new Signer(Buffer.from(info.key, "hex"));
     this.out = new Outbox(this.socket);
     this.ready = new Promise((resolve) => (this.registered = resolve));
@@ -90,9 +96,21 @@ export class Engine {
     return engine;
   }
 
+  /**
+   * Registers, and again until welcomed: after 1 s, then twice as long each
+   * time (at most 15 s), each wait jittered ±50%, so that hundreds of engines
+   * started by one batch job do not retry in step.
+   */
   private register() {
     this.granted = 0;
-    this.send({ t: "register", pid: process.pid, host: hostname() });
+    this.nonce = randomUUID();
+    clearTimeout(this.retry);
+    const attempt = (n: number) => {
+      this.send({ t: "register", pid: process.pid, host: hostname(), u: this.nonce });
+      this.retry = setTimeout(() => !this.stopped && attempt(n + 1), Math.min(15_000, 1000 * 2 ** n) * (0.5 + Math.random()));
+      this.retry.unref();
+    };
+    attempt(0);
   }
 
   private send(fields: { t: string; [k: string]: unknown }, body?: Frames) {
@@ -125,6 +143,8 @@ export class Engine {
       if (!msg) return false;
       const h = msg.header;
       if (h.t === "welcome") {
+        if (h.u !== this.nonce || this.id === h.engine) return false; // an older registration's, or a repeat
+        clearTimeout(this.retry);
         this.id = h.engine as number;
         this.registered();
         const n = this.room();
@@ -253,6 +273,7 @@ export class Engine {
   async stop() {
     if (this.stopped) return;
     this.stopped = true;
+    clearTimeout(this.retry);
     if (this.running) this.abortRunning("engine stopping");
     this.socket.close();
     this.ended();

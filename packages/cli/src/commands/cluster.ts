@@ -6,10 +6,11 @@
  */
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Client, ClusterError, Controller, Engine, profileDir, readConnection, writeConnection, type ClusterStatus } from "@meridian/cluster";
+import { awaitConnection, Client, ClusterError, Controller, Engine, profileDir, writeConnection, type ClusterStatus } from "@meridian/cluster";
 import { isAlive, startProcess } from "@meridian/cluster/processes";
 
 interface ProfileOptions { profile?: string; connection?: string }
+interface ListenOptions { ip?: string; location?: string; curve?: boolean }
 
 const files = (o: ProfileOptions) => {
   const dir = profileDir(o.profile);
@@ -23,11 +24,11 @@ const runningPid = (pidFile: string): number | undefined => {
 };
 
 /** `meridian controller`: a controller in the foreground (engines join with `meridian engine`). */
-export async function controller(o: ProfileOptions & { ip?: string; clientPort?: string; enginePort?: string; curve?: boolean }) {
-  const c = await Controller.start({ ip: o.ip, clientPort: o.clientPort ? Number(o.clientPort) : undefined, enginePort: o.enginePort ? Number(o.enginePort) : undefined, curve: o.curve });
+export async function controller(o: ProfileOptions & ListenOptions & { clientPort?: string; enginePort?: string }) {
+  const c = await Controller.start({ ip: o.ip, location: o.location, clientPort: o.clientPort ? Number(o.clientPort) : undefined, enginePort: o.enginePort ? Number(o.enginePort) : undefined, curve: o.curve || undefined });
   const f = files(o);
   writeConnection(f.connection, c.info);
-  console.log(`controller listening on ${c.info.ip} (clients ${c.info.clientPort}, engines ${c.info.enginePort}); connection file ${f.connection}`);
+  console.log(`controller listening on ${c.info.bind}, found at ${c.info.ip}${c.info.curve ? " (CurveZMQ)" : ""} (clients ${c.info.clientPort}, engines ${c.info.enginePort}); connection file ${f.connection}`);
   c.onEngineDied = (e) => console.log(`engine ${e.id} (pid ${e.pid} on ${e.host}) is gone`);
   await new Promise<void>((resolve) => {
     const stop = () => void c.stop().then(resolve);
@@ -37,8 +38,8 @@ export async function controller(o: ProfileOptions & { ip?: string; clientPort?:
 }
 
 /** `meridian engine`: one engine in the foreground. */
-export async function engine(o: ProfileOptions) {
-  const e = await Engine.start(readConnection(files(o).connection));
+export async function engine(o: ProfileOptions & { wait?: string; timeout?: string }) {
+  const e = await Engine.start(await awaitConnection(files(o).connection, Number(o.wait ?? 10)), { timeout: Number(o.timeout ?? 60) });
   console.log(`engine ${e.id} (pid ${process.pid}) registered`);
   const stop = () => void e.stop();
   process.once("SIGINT", stop);
@@ -47,7 +48,7 @@ export async function engine(o: ProfileOptions) {
 }
 
 /** `meridian cluster start`: a controller and N engines in the background. */
-export async function clusterStart(o: ProfileOptions & { engines?: string; ip?: string; curve?: boolean; launcher?: string; template?: string; hosts?: string }) {
+export async function clusterStart(o: ProfileOptions & ListenOptions & { engines?: string; launcher?: string; template?: string; hosts?: string }) {
   const f = files(o);
   const running = runningPid(f.pid);
   if (running) throw new ClusterError(`a cluster of profile "${o.profile ?? "default"}" is already running (pid ${running}); meridian cluster stop first`);
@@ -56,6 +57,7 @@ export async function clusterStart(o: ProfileOptions & { engines?: string; ip?: 
   if (!Number.isInteger(engines) || engines < 0) throw new ClusterError(`--engines must be a whole number, got ${o.engines}`);
   const args = ["--engines", String(engines), "--connection", f.connection, "--pid-file", f.pid, "--daemon"];
   if (o.ip) args.push("--ip", o.ip);
+  if (o.location) args.push("--location", o.location);
   if (o.curve) args.push("--curve");
   if (o.launcher) args.push("--launcher", o.launcher);
   if (o.template) args.push("--template", o.template);
@@ -70,7 +72,7 @@ export async function clusterStart(o: ProfileOptions & { engines?: string; ip?: 
   child.disconnect();
   child.unref();
   const where = !o.launcher || o.launcher === "local" ? "" : ` through ${o.launcher} (${ready.engines} registered so far; meridian cluster status)`;
-  console.log(`cluster started: controller pid ${child.pid}, ${engines} engines${where}, on ${ready.info.ip}`);
+  console.log(`cluster started: controller pid ${child.pid}, ${engines} engines${where}, at ${ready.info.ip}${ready.info.curve ? " (CurveZMQ)" : ""}`);
   console.log(`connection file ${f.connection}; log ${f.log}`);
 }
 
