@@ -1,6 +1,6 @@
 /**
  * Two hosts simulated with a Linux network namespace and a veth pair made by
- * the test: the controller on 10.231.N.1 (CurveZMQ), an engine in the other
+ * the test: the controller on 10.231.N.1 (CurveZMQ, as off loopback), an engine in the other
  * namespace at 10.231.N.2. Engines there register and compute; a client
  * without the keys gets nothing; with the link cut, the far engine is
  * declared dead and its work goes to an engine here, nothing lost; when the
@@ -14,29 +14,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, ClusterError } from "@meridian/cluster";
 import { BIN } from "../packages/cli/src/run.test-util.ts";
+import { link, type Link } from "./netns-util.ts";
 
-const id = process.pid % 200 + 20;
-const ns = `meridian-${process.pid}`, near = `mrd${process.pid}a`, far = `mrd${process.pid}b`;
-const [hostIp, farIp] = [`10.231.${id}.1`, `10.231.${id}.2`];
-const sh = (cmd: string) => spawnSync("bash", ["-c", cmd], { encoding: "utf8" });
-
-/** Makes the namespace and the link; the reason it could not, or undefined. */
-function setUp(): string | undefined {
-  if (process.platform !== "linux") return "network namespaces are Linux only";
-  const r = sh([
-    `ip netns add ${ns}`,
-    `ip link add ${near} type veth peer name ${far}`,
-    `ip link set ${far} netns ${ns}`,
-    `ip addr add ${hostIp}/24 dev ${near}`, `ip link set ${near} up`,
-    `ip netns exec ${ns} ip addr add ${farIp}/24 dev ${far}`, `ip netns exec ${ns} ip link set ${far} up`, `ip netns exec ${ns} ip link set lo up`,
-  ].join(" && "));
-  if (r.status === 0) return undefined;
-  sh(`ip netns del ${ns} 2>/dev/null; ip link del ${near} 2>/dev/null`); // (whatever was made)
-  return `cannot make a network namespace and a veth pair here (${(r.stderr || r.stdout).trim()}): run as root on Linux`;
-}
-
-const skipped = setUp();
+const made = link(undefined, `meridian-${process.pid}`);
+const skipped = typeof made === "string" ? made : undefined;
 if (skipped) console.warn(`netns tests skipped: ${skipped}`);
+const net = made as Link;
+const [hostIp] = net.ip ?? [];
 
 describe.skipIf(skipped !== undefined)("across network namespaces (a second host)", () => {
   const home = mkdtempSync(join(tmpdir(), "meridian-netns-"));
@@ -46,7 +30,8 @@ describe.skipIf(skipped !== undefined)("across network namespaces (a second host
   let client: Client;
   const engineIn = (where: "far" | "here") => {
     const args = [process.execPath, BIN, "engine", "--connection", connection];
-    const child = where === "far" ? spawn("ip", ["netns", "exec", ns, ...args], { env, stdio: "ignore" }) : spawn(args[0], args.slice(1), { env, stdio: "ignore" });
+    const [cmd, ...rest] = [...net.exec(where === "far" ? net.namespaces[0] : undefined), ...args];
+    const child = spawn(cmd, rest, { env, stdio: "ignore" });
     children.push(child);
     return child;
   };
@@ -63,7 +48,7 @@ describe.skipIf(skipped !== undefined)("across network namespaces (a second host
     client?.close();
     for (const c of children) c.kill("SIGKILL");
     spawnSync(process.execPath, [BIN, "cluster", "stop"], { env, timeout: 30_000 });
-    sh(`ip netns del ${ns}; ip link del ${near} 2>/dev/null`);
+    net.remove();
     rmSync(home, { recursive: true, force: true });
   });
 
@@ -83,7 +68,7 @@ describe.skipIf(skipped !== undefined)("across network namespaces (a second host
 
   it("with the link cut, the far engine is declared dead and its work done here; when the link returns, it registers again", async () => {
     const [farEngine] = await hosts();
-    expect(sh(`ip netns exec ${ns} ip link set ${far} down`).status).toBe(0);
+    expect(net.set(1, "down")).toBe(true);
     const lb = client.loadBalanced();
     const work = lb.map(async (x: number) => {
       await new Promise((r) => setTimeout(r, 50));
@@ -93,7 +78,7 @@ describe.skipIf(skipped !== undefined)("across network namespaces (a second host
     expect(await hosts()).not.toContain(farEngine); // declared dead
     engineIn("here");
     expect(await work).toEqual([10, 20, 30, 40, 50, 60]); // nothing lost
-    expect(sh(`ip netns exec ${ns} ip link set ${far} up`).status).toBe(0);
+    expect(net.set(1, "up")).toBe(true);
     for (let t = 0; t < 300 && (await hosts()).length < 2; t++) await new Promise((r) => setTimeout(r, 100));
     expect((await hosts()).length).toBe(2); // the far engine is back
     expect(await lb.map((x: number) => x * 2, [1, 2, 3, 4, 5, 6, 7, 8])).toEqual([2, 4, 6, 8, 10, 12, 14, 16]);

@@ -6,14 +6,16 @@
  * the controller at once; the rest wait here, so the controller's memory stays
  * bounded whatever a client submits.
  */
+import { join } from "node:path";
 import { Dealer } from "zeromq";
-import { connectOptions, endpoint, readConnection, type ConnectionInfo } from "./connection.ts";
+import { connectOptions, endpoint, profileDir, readConnection, type ConnectionInfo } from "./connection.ts";
 import type { ClusterStatus } from "./controller.ts";
 import type { FnSpec, Op } from "./engine.ts";
 import { CancelledError, ClusterError, EngineDiedError, RemoteError, TaskTimeoutError } from "./errors.ts";
 import { Outbox, unbatch } from "./outbox.ts";
 import { packValue, Signer, unpackValue, type Frames } from "./protocol.ts";
 import { isTask } from "./task.ts";
+import { fetchConnection, sshTunnel, type Tunnel } from "./tunnel.ts";
 
 export interface TaskOptions {
   /** Seconds a task may run on an engine before it fails with TaskTimeoutError. */
@@ -73,6 +75,7 @@ export class Client {
   private requests = new Map<number, (h: any, body: Frames) => void>();
   private nextId = 1;
   private closed = false;
+  private tunnel?: Tunnel;
   /** Tasks at the controller at once, at most. */
   maxOutstanding = 10_000;
 
@@ -82,17 +85,27 @@ export class Client {
     this.out = new Outbox(this.socket);
   }
 
-  /** Connects to the controller of a connection file (or its contents); fails after `timeout` seconds without an answer. */
-  static async connect(connection: string | ConnectionInfo, { timeout = 10 } = {}): Promise<Client> {
-    const info = typeof connection === "string" ? readConnection(connection) : connection;
-    const client = new Client(info);
-    client.socket.connect(endpoint(info, "client"));
+  /**
+   * Connects to the controller of a connection file (or its contents; by
+   * default the profile's). With `ssh: "user@login"`, through an ssh tunnel
+   * to that host, the connection file read from there unless given (see
+   * tunnel.ts). Fails after `timeout` seconds without an answer.
+   */
+  static async connect(connection?: string | ConnectionInfo, { timeout = 10, ssh, profile }: { timeout?: number; ssh?: string; profile?: string } = {}): Promise<Client> {
+    const info = typeof connection === "object" ? connection
+      : connection !== undefined ? readConnection(connection)
+      : ssh ? fetchConnection(ssh, { profile })
+      : readConnection(join(profileDir(profile), "connection.json"));
+    const tunnel = ssh ? await sshTunnel(ssh, info) : undefined;
+    const client = new Client(tunnel?.info ?? info);
+    client.tunnel = tunnel;
+    client.socket.connect(endpoint(client.info, "client"));
     void client.listen();
     try {
       await client.request({ t: "hello" }, timeout);
     } catch (e) {
       client.close();
-      throw new ClusterError(`no controller answered at ${endpoint(info, "client")} within ${timeout} s (${(e as Error).message})`);
+      throw new ClusterError(`no controller answered at ${endpoint(info, "client")}${ssh ? ` (through ssh ${ssh})` : ""} within ${timeout} s (${(e as Error).message})`);
     }
     return client;
   }
@@ -237,6 +250,7 @@ export class Client {
     for (const p of this.pending.values()) p.reject(new ClusterError("the client was closed"));
     this.pending.clear();
     this.socket.close();
+    this.tunnel?.close();
   }
 }
 

@@ -47,14 +47,19 @@ export function readConnection(path: string): ConnectionInfo {
   } catch (e) {
     throw new ClusterError(`cannot read the connection file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; is a cluster running (meridian cluster start)?`);
   }
+  return parseConnection(text, path);
+}
+
+/** A connection file's contents, checked; `where` names it in errors. */
+export function parseConnection(text: string, where: string): ConnectionInfo {
   let info: ConnectionInfo;
   try {
     info = JSON.parse(text);
   } catch {
-    throw new ClusterError(`the connection file ${path} is not JSON`);
+    throw new ClusterError(`the connection file ${where} is not JSON`);
   }
   for (const k of ["ip", "clientPort", "enginePort", "key"] as const) {
-    if (info?.[k] === undefined) throw new ClusterError(`the connection file ${path} lacks "${k}"`);
+    if (info?.[k] === undefined) throw new ClusterError(`the connection file ${where} lacks "${k}"`);
   }
   return info;
 }

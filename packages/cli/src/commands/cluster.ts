@@ -95,8 +95,9 @@ export async function clusterStop(o: ProfileOptions) {
 }
 
 /** `meridian cluster status`. */
-export async function clusterStatus(o: ProfileOptions & { json?: boolean }) {
-  const client = await Client.connect(files(o).connection, { timeout: 5 });
+export async function clusterStatus(o: ProfileOptions & { json?: boolean; ssh?: string }) {
+  // through ssh, the connection file is the login node's unless given
+  const client = await Client.connect(o.ssh && !o.connection ? undefined : files(o).connection, { timeout: 5, ssh: o.ssh, profile: o.profile });
   let s: ClusterStatus;
   try {
     s = await client.status();

@@ -32,6 +32,7 @@ export interface PmfFlags {
   strong?: string;
   engines?: string;
   connection?: string;
+  ssh?: string;
   out: string;
 }
 

@@ -17,6 +17,7 @@ export interface ReduceFlags {
   out?: string;
   engines?: string;
   connection?: string;
+  ssh?: string;
   area?: string;
   cdoCompat?: boolean;
   minValid?: string;
@@ -42,9 +43,9 @@ export function membersOf(files: string[]): string[][] {
 }
 
 /** Runs `work` with a load-balanced view (a new local cluster, a running one) or none (in this process). */
-export async function withView<T>(flags: { engines?: string; connection?: string }, work: (view?: LoadBalancedView) => Promise<T>): Promise<T> {
-  if (flags.connection) {
-    const client = await Client.connect(flags.connection);
+export async function withView<T>(flags: { engines?: string; connection?: string; ssh?: string }, work: (view?: LoadBalancedView) => Promise<T>): Promise<T> {
+  if (flags.connection || flags.ssh) {
+    const client = await Client.connect(flags.connection, { ssh: flags.ssh });
     try {
       return await work(client.loadBalanced());
     } finally {

@@ -20,12 +20,13 @@ import { interruptible as withProgress } from "../progress.ts";
 export interface ReplFlags {
   engines?: string;
   connection?: string;
+  ssh?: string;
 }
 
 export async function replCommand(flags: ReplFlags): Promise<void> {
   let cluster: Cluster | undefined;
   let rc: Client;
-  if (flags.connection) rc = await Client.connect(flags.connection);
+  if (flags.connection || flags.ssh) rc = await Client.connect(flags.connection, { ssh: flags.ssh });
   else {
     const engines = Number(flags.engines ?? availableParallelism());
     process.stdout.write(`starting a local cluster of ${engines} engines… `);
