@@ -152,6 +152,12 @@ function isUserError(e: unknown): boolean {
   return false;
 }
 
+// Output piped to a reader that stops early (`| head`): stop quietly, as other shell tools do.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code !== "EPIPE") throw e;
+  process.exit(0);
+});
+
 try {
   await program.parseAsync();
 } catch (e) {
