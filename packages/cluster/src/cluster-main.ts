@@ -15,6 +15,7 @@ import type { ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { isLoopback } from "./address.ts";
 import { writeConnection } from "./connection.ts";
 import { Controller } from "./controller.ts";
 import { launch, LAUNCHERS, type Launched, type LauncherName } from "./launchers.ts";
@@ -40,11 +41,17 @@ if (!LAUNCHERS.includes(launcher)) fail(`unknown launcher "${launcher}": use one
 let controller!: Controller;
 try {
   const curve = process.argv.includes("--curve") ? true : process.argv.includes("--no-curve") ? false : undefined;
-  controller = await Controller.start({ ip: arg("--ip"), location: arg("--location"), curve });
+  // Engines started elsewhere must reach the controller: unless told otherwise, it listens on every interface.
+  controller = await Controller.start({ ip: arg("--ip") ?? (launcher === "local" ? undefined : "*"), location: arg("--location"), curve });
 } catch (e) {
   fail((e as Error).message);
 }
 writeConnection(file, controller.info);
+const warnings: string[] = [];
+if (launcher !== "local" && launcher !== "mpiexec" && isLoopback(controller.info.ip)) {
+  warnings.push(`the controller is at ${controller.info.ip}, which engines on other hosts cannot reach: give --ip (an address, an interface or *)`);
+}
+for (const w of warnings) log(`warning: ${w}`);
 if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);
 log(`controller pid ${process.pid} listening on ${controller.info.bind}, found at ${controller.info.ip}${controller.info.curve ? " (CurveZMQ)" : ""}, clients port ${controller.info.clientPort}, engines port ${controller.info.enginePort}; connection file ${file}`);
 
@@ -116,4 +123,4 @@ while ((!launched || launched.immediate) && controller.engineIds().length < coun
   await new Promise((r) => setTimeout(r, 20));
 }
 log(`${controller.engineIds().length} engines ready`);
-process.send?.({ ready: true, info: controller.info, file, engines: controller.engineIds().length });
+process.send?.({ ready: true, info: controller.info, file, engines: controller.engineIds().length, warnings });

@@ -74,6 +74,7 @@ export async function clusterStart(o: ProfileOptions & ListenOptions & { engines
   const where = !o.launcher || o.launcher === "local" ? "" : ` through ${o.launcher} (${ready.engines} registered so far; meridian cluster status)`;
   console.log(`cluster started: controller pid ${child.pid}, ${engines} engines${where}, at ${ready.info.ip}${ready.info.curve ? " (CurveZMQ)" : ""}`);
   console.log(`connection file ${f.connection}; log ${f.log}`);
+  for (const w of ready.warnings ?? []) console.error(`meridian: warning: ${w}`);
 }
 
 /** `meridian cluster stop`. */
