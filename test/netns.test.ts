@@ -2,8 +2,8 @@
  * Two hosts simulated with a Linux network namespace and a veth pair made by
  * the test: the controller on 10.231.N.1 (CurveZMQ, as off loopback), an engine in the other
  * namespace at 10.231.N.2. Engines there register and compute; a client
- * without the keys gets nothing; with the link cut, the far engine is
- * declared dead and its work goes to an engine here, nothing lost; when the
+ * without the keys gets nothing; with the link cut mid-run, the far engine is
+ * declared dead and its tasks go to an engine here, nothing lost; when the
  * link returns, the far engine registers again. Where the kernel or the
  * user may not make namespaces, the tests are skipped and say why.
  */
@@ -64,18 +64,26 @@ describe.skipIf(skipped !== undefined)("across network namespaces (a second host
     const file = join(home, "no-keys.json");
     writeFileSync(file, JSON.stringify(plain), { mode: 0o600 });
     await expect(Client.connect(file, { timeout: 3 })).rejects.toThrow(ClusterError);
+    // the transport's key but not the cluster's: its messages are dropped as forged
+    const forged = (await client.status()).dropped.forged;
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(connection, "utf8")), key: "ab".repeat(32) }), { mode: 0o600 });
+    await expect(Client.connect(file, { timeout: 2 })).rejects.toThrow(ClusterError);
+    expect((await client.status()).dropped.forged).toBeGreaterThan(forged);
   });
 
-  it("with the link cut, the far engine is declared dead and its work done here; when the link returns, it registers again", async () => {
+  it("with the link cut mid-run, the far engine is declared dead and its tasks done here, nothing lost; when the link returns, it registers again", async () => {
     const [farEngine] = await hosts();
-    expect(net.set(1, "down")).toBe(true);
     const lb = client.loadBalanced();
     const work = lb.map(async (x: number) => {
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
       return x * 10;
     }, [1, 2, 3, 4, 5, 6]);
+    // the far engine is running them when the link goes
+    for (let t = 0; t < 100 && !(await client.status()).running; t++) await new Promise((r) => setTimeout(r, 20));
+    expect((await client.status()).engines.find((e) => e.id === farEngine)?.load).toBeGreaterThan(0);
+    expect(net.set(1, "down")).toBe(true);
     for (let t = 0; t < 100 && (await hosts()).includes(farEngine); t++) await new Promise((r) => setTimeout(r, 100));
-    expect(await hosts()).not.toContain(farEngine); // declared dead
+    expect(await hosts()).not.toContain(farEngine); // declared dead (heartbeats: 3 s off loopback)
     engineIn("here");
     expect(await work).toEqual([10, 20, 30, 40, 50, 60]); // nothing lost
     expect(net.set(1, "up")).toBe(true);
