@@ -392,7 +392,9 @@ export class Controller {
     if (this.closed) return;
     this.closed = true;
     for (const e of this.byId.values()) this.toEngines.send([e.routing, ...this.signer.seal({ t: "stop" })]);
-    await new Promise((r) => setTimeout(r, 50)); // let the stops go out
+    // Every engine must hear it (hundreds of stops take a while): handed to ZeroMQ, then half a second to leave.
+    await Promise.race([this.toEngines.drained(), new Promise((r) => setTimeout(r, 2000))]);
+    this.engines.linger = 500;
     for (const t of this.tasks.values()) clearTimeout(t.timer);
     this.clients.close();
     this.engines.close();

@@ -43,6 +43,7 @@ function pack(messages: Buffer[][]): Buffer {
 export class Outbox {
   private queue: Buffer[][] = [];
   private busy = false;
+  private idle: (() => void)[] = [];
 
   /** `routed`: a ROUTER's messages start with the destination's routing frame, kept in front of a batch. */
   constructor(private readonly socket: Dealer | Router, private readonly routed = false, private readonly onError: (e: Error, frames: Buffer[]) => void = () => {}) {}
@@ -68,6 +69,12 @@ export class Outbox {
     }
     if (this.socket.closed) this.queue = [];
     this.busy = false;
+    for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  /** Resolves when every message given so far has been handed to ZeroMQ. */
+  drained(): Promise<void> {
+    return this.busy || this.queue.length ? new Promise((resolve) => this.idle.push(resolve)) : Promise.resolve();
   }
 
   /** Messages grouped by destination, the small ones of each packed into one batch. */
