@@ -53,3 +53,17 @@ export const calibrate = task(import.meta.url, async function calibrate(raw: Dat
   const mean = sum / n;
   return { variable: raw.variable, shape: [rows, cols], bias, mean, std: Math.sqrt(Math.max(0, sum2 / n - mean * mean)), min, max };
 });
+
+type Calibrated = Awaited<ReturnType<typeof calibrate>>;
+
+/** A night's summary from its calibrated frames, and the biases measured (by default, the frames' own). */
+export const summariseNight = task(import.meta.url, async function summariseNight(frames: Calibrated[], meta: { biases?: number[] } = {}) {
+  const widest = frames.reduce((a, b) => (b.std > a.std ? b : a));
+  const biases = meta.biases ?? frames.map((f) => f.bias);
+  return {
+    frames: frames.length,
+    meanOfMeans: frames.reduce((a, f) => a + f.mean, 0) / frames.length,
+    widest: widest.variable,
+    biasRange: [Math.min(...biases), Math.max(...biases)],
+  };
+});

@@ -13,6 +13,7 @@ import * as tasks from "./calibration-tasks.ts";
 
 const FITS = fileURLToPath(new URL("../datasets/fits/", import.meta.url));
 const measureBias = functional(tasks.measureBias), measureFlat = functional(tasks.measureFlat), calibrate = functional(tasks.calibrate);
+const summariseNight = functional(tasks.summariseNight);
 
 let images: DatasetRef[];
 beforeAll(async () => {
@@ -59,6 +60,25 @@ describe("dataflow: functional and schedule", () => {
     expect(stats!.placements.size).toBe(2); // both engines worked
     // only inputs computed elsewhere travel: at most one of (bias, flat) per image
     expect(stats!.transfers).toBeLessThanOrEqual(images.length);
+    expect(stats!.recoveries).toBe(0);
+  }, 60_000);
+
+  it("takes Refs inside arrays and objects as inputs, at any depth, and gives them back resolved", async () => {
+    const night = async () => {
+      const frames = [], biases = [];
+      for (const raw of images) {
+        const bias = measureBias(raw);
+        biases.push(bias);
+        frames.push(calibrate(raw, bias, measureFlat(raw)));
+      }
+      return { summary: summariseNight(frames, { biases }), frames };
+    };
+    const serial = await schedule(night);
+    expect(serial.summary.frames).toBe(images.length);
+    expect(serial.summary.biasRange).toEqual([Math.min(...serial.frames.map((f) => f.bias)), Math.max(...serial.frames.map((f) => f.bias))]);
+    let stats: GraphStats | undefined;
+    expect(await schedule(night, { client, onDone: (s) => (stats = s) })).toEqual(serial);
+    expect(stats!.nodes).toBe(3 * images.length + 1);
     expect(stats!.recoveries).toBe(0);
   }, 60_000);
 

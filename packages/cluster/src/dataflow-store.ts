@@ -8,21 +8,32 @@ import { task, taskContext, type TaskRef } from "./task.ts";
 
 const store = new Map<string, unknown>();
 
-/** An argument: a plain value, or a node's value, here already or brought along (`value`) from elsewhere. */
-export type Input = { plain: unknown } | { ref: string; value?: unknown; brought?: boolean };
+/** Where a Ref was in a node's arguments: indices and keys from the argument list down. */
+export type Path = (string | number)[];
+
+/** A node to run: its arguments with holes where Refs were, and the inputs brought from elsewhere. */
+export interface NodeSpec {
+  id: string;
+  fn: TaskRef;
+  args: unknown[];
+  holes: [Path, string][];
+  brought: [string, unknown][];
+}
 
 /** Thrown when a node's value is not (or no longer) on this engine. */
 export class MissingValueError extends Error {
   override name = "MissingValueError";
 }
 
-export const dataflowRun = task(import.meta.url, async function dataflowRun(spec: { id: string; fn: TaskRef; args: Input[] }): Promise<{ engine: number }> {
-  const args = spec.args.map((a) => {
-    if ("plain" in a) return a.plain;
-    if (a.brought) store.set(a.ref, a.value); // now held here too
-    if (!store.has(a.ref)) throw new MissingValueError(`dataflow value ${a.ref} is not on engine ${taskContext().engine}`);
-    return store.get(a.ref);
-  });
+export const dataflowRun = task(import.meta.url, async function dataflowRun(spec: NodeSpec): Promise<{ engine: number }> {
+  for (const [ref, value] of spec.brought) store.set(ref, value); // now held here too
+  const args = spec.args;
+  for (const [path, ref] of spec.holes) {
+    if (!store.has(ref)) throw new MissingValueError(`dataflow value ${ref} is not on engine ${taskContext().engine}`);
+    let at: any = args;
+    for (const key of path.slice(0, -1)) at = at[key];
+    at[path[path.length - 1]] = store.get(ref);
+  }
   const module = await import(spec.fn.module);
   const fn = module[spec.fn.name];
   if (typeof fn !== "function") throw new TypeError(`${spec.fn.module} exports no function ${spec.fn.name}`);

@@ -10,13 +10,13 @@
  * - a value lost with its engine is computed again from its lineage (the
  *   node's task and arguments), recursively.
  * Outside `schedule` (or without a client) the calls run here, one after
- * another: the same code, the serial answer. Refs count as inputs where they
- * are arguments themselves, not inside arrays or objects.
+ * another: the same code, the serial answer. Refs count as inputs wherever
+ * they are in the arguments: themselves, or inside arrays and plain objects.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { fnSpec, type Client } from "./client.ts";
-import { dataflowDrop, dataflowGet, dataflowRun, type Input } from "./dataflow-store.ts";
+import { dataflowDrop, dataflowGet, dataflowRun, type Path } from "./dataflow-store.ts";
 import { EngineDiedError, RemoteError } from "./errors.ts";
 import { isTask, type Task } from "./task.ts";
 
@@ -38,6 +38,24 @@ export class Ref<T = unknown> implements PromiseLike<T> {
   then<A = T, B = never>(ok?: ((v: T) => A | PromiseLike<A>) | null, bad?: ((e: any) => B | PromiseLike<B>) | null): Promise<A | B> {
     return (this.graph.valueOf(this.node) as Promise<T>).then(ok, bad);
   }
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
+
+/** The Refs in a value (itself, or inside arrays and plain objects, at any depth), with where they are. */
+function refsIn(v: unknown, path: Path = [], out: { path: Path; ref: Ref }[] = []) {
+  if (v instanceof Ref) out.push({ path, ref: v });
+  else if (Array.isArray(v)) v.forEach((x, i) => refsIn(x, [...path, i], out));
+  else if (isPlain(v)) for (const [k, x] of Object.entries(v)) refsIn(x, [...path, k], out);
+  return out;
+}
+
+/** A copy of `v` with each Ref replaced by what `f` gives for it (arrays and plain objects copied, the rest shared). */
+async function substitute(v: unknown, f: (r: Ref) => unknown): Promise<unknown> {
+  if (v instanceof Ref) return f(v);
+  if (Array.isArray(v)) return Promise.all(v.map((x) => substitute(x, f)));
+  if (isPlain(v)) return Object.fromEntries(await Promise.all(Object.entries(v).map(async ([k, x]) => [k, await substitute(x, f)])));
+  return v;
 }
 
 /** How many times a node is tried again after losing an engine or an input. */
@@ -64,29 +82,29 @@ class Graph {
   }
 
   private inputs(node: Node): Node[] {
-    return node.args.filter((a): a is Ref => a instanceof Ref).map((r) => r.node);
+    return [...new Set(refsIn(node.args).map((r) => r.ref.node))];
   }
 
   private async compute(node: Node): Promise<void> {
     const inputs = this.inputs(node);
     await Promise.all(inputs.map((i) => this.available(i)));
     if (!this.client) {
-      node.local = { value: await node.fn(...(await Promise.all(node.args.map((a) => (a instanceof Ref ? this.valueOf(a.node) : a))))) };
+      node.local = { value: await node.fn(...((await substitute(node.args, (r) => this.valueOf(r.node))) as unknown[])) };
       return;
     }
+    // The arguments travel with holes where the Refs are, filled on the engine from its store.
+    const holes = refsIn(node.args).map(({ path, ref }): [Path, string] => [path, ref.node.id]);
+    const skeleton = await substitute(node.args, () => null);
     for (let attempt = 0; ; attempt++) {
       await Promise.all(inputs.map((i) => this.available(i)));
       const target = this.placeFor(inputs);
-      const brought: Node[] = [];
+      // inputs held elsewhere travel along
+      const brought = inputs.filter((i) => target === undefined || !i.holders.has(target));
       try {
-        const args: Input[] = await Promise.all(node.args.map(async (a): Promise<Input> => {
-          if (!(a instanceof Ref)) return { plain: a };
-          if (target !== undefined && a.node.holders.has(target)) return { ref: a.node.id };
-          brought.push(a.node);
-          this.transfers++;
-          return { ref: a.node.id, value: await this.valueOf(a.node), brought: true };
-        }));
-        const r = await this.client.submit<{ engine: number }>("call", fnSpec(dataflowRun), [{ id: node.id, fn: node.fn.task, args }], target === undefined ? {} : { to: target });
+        const values = await Promise.all(brought.map(async (i): Promise<[string, unknown]> => [i.id, await this.valueOf(i)]));
+        this.transfers += brought.length;
+        const spec = { id: node.id, fn: node.fn.task, args: skeleton, holes, brought: values };
+        const r = await this.client.submit<{ engine: number }>("call", fnSpec(dataflowRun), [spec], target === undefined ? {} : { to: target });
         node.holders.add(r.engine);
         for (const b of brought) b.holders.add(r.engine);
         this.placements.set(r.engine, (this.placements.get(r.engine) ?? 0) + 1);
@@ -156,7 +174,10 @@ class Graph {
 
 const current = new AsyncLocalStorage<Graph>();
 
-type Refs<A extends unknown[]> = { [K in keyof A]: A[K] | Ref<A[K]> };
+type Opaque = ArrayBufferView | Date | Map<unknown, unknown> | Set<unknown> | ((...a: never[]) => unknown);
+/** A value, a Ref to it, or (for arrays and plain objects) the same with Refs for its parts, at any depth. */
+type MaybeRef<T> = T | Ref<T> | (T extends Opaque ? never : T extends readonly unknown[] ? { [K in keyof T]: MaybeRef<T[K]> } : T extends object ? { [K in keyof T]: MaybeRef<T[K]> } : never);
+type Refs<A extends unknown[]> = { [K in keyof A]: MaybeRef<A[K]> };
 
 /** A task whose calls return Refs at once, run on the cluster inside `schedule`, here outside it. */
 export function functional<A extends unknown[], R>(fn: Task<A, R>): (...args: Refs<A>) => Ref<Awaited<R>> {
@@ -164,8 +185,12 @@ export function functional<A extends unknown[], R>(fn: Task<A, R>): (...args: Re
   return (...args) => (current.getStore() ?? new Graph()).add(fn, args) as Ref<Awaited<R>>;
 }
 
-/** Values for Refs: a Ref, or Refs in an array or a plain object (one level down). */
-type Resolved<T> = T extends Ref<infer V> ? V : T extends readonly unknown[] ? { [K in keyof T]: T[K] extends Ref<infer V> ? V : T[K] } : T extends object ? { [K in keyof T]: T[K] extends Ref<infer V> ? V : T[K] } : T;
+/** Values for Refs: a Ref, or Refs in arrays and plain objects, at any depth. */
+type Resolved<T> = T extends Ref<infer V> ? V
+  : T extends Opaque ? T
+  : T extends readonly unknown[] ? { [K in keyof T]: Resolved<T[K]> }
+  : T extends object ? { [K in keyof T]: Resolved<T[K]> }
+  : T;
 
 export interface GraphStats {
   nodes: number;
@@ -186,20 +211,13 @@ export interface ScheduleOptions {
 
 /**
  * Runs `fn`, whose functional calls form a graph executed in parallel on
- * the cluster. Returns fn's result with Refs (also in an array or object)
- * replaced by their values, once every node of the graph is computed.
+ * the cluster. Returns fn's result with Refs (also inside arrays and plain
+ * objects) replaced by their values, once every node of the graph is computed.
  */
 export async function schedule<T>(fn: () => T | Promise<T>, options: ScheduleOptions = {}): Promise<Resolved<Awaited<T>>> {
   const graph = new Graph(options.client);
   try {
-    const out = await current.run(graph, fn);
-    const value = async (v: unknown) => (v instanceof Ref ? await v : v);
-    let resolved: unknown;
-    if (out instanceof Ref) resolved = await out;
-    else if (Array.isArray(out)) resolved = await Promise.all(out.map(value));
-    else if (out && typeof out === "object" && Object.getPrototypeOf(out) === Object.prototype) {
-      resolved = Object.fromEntries(await Promise.all(Object.entries(out).map(async ([k, v]) => [k, await value(v)])));
-    } else resolved = out;
+    const resolved = await substitute(await current.run(graph, fn), (r) => graph.valueOf(r.node));
     await graph.settled();
     options.onDone?.({ nodes: graph.nodes.length, transfers: graph.transfers, recoveries: graph.recoveries, placements: graph.placements });
     return resolved as Resolved<Awaited<T>>;
