@@ -67,3 +67,10 @@ export const summariseNight = task(import.meta.url, async function summariseNigh
     biasRange: [Math.min(...biases), Math.max(...biases)],
   };
 });
+
+/** One pass of a 1-2-1 smoothing of a flat field (iterated, a long chain of small steps). */
+export const smoothFlat = task(import.meta.url, async function smoothFlat(flat: Float64Array, options: { delayMs?: number } = {}): Promise<Float64Array> {
+  await pause(options.delayMs);
+  const n = flat.length;
+  return flat.map((v, j) => (flat[Math.max(0, j - 1)] + 2 * v + flat[Math.min(n - 1, j + 1)]) / 4);
+});

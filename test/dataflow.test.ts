@@ -9,11 +9,12 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Cluster, functional, schedule, type Client, type GraphStats } from "@meridian/cluster";
 import { open, type DatasetRef } from "@meridian/io";
+import { dataflowHeld } from "../packages/cluster/src/dataflow-store.ts";
 import * as tasks from "./calibration-tasks.ts";
 
 const FITS = fileURLToPath(new URL("../datasets/fits/", import.meta.url));
 const measureBias = functional(tasks.measureBias), measureFlat = functional(tasks.measureFlat), calibrate = functional(tasks.calibrate);
-const summariseNight = functional(tasks.summariseNight);
+const summariseNight = functional(tasks.summariseNight), smoothFlat = functional(tasks.smoothFlat);
 
 let images: DatasetRef[];
 beforeAll(async () => {
@@ -71,15 +72,41 @@ describe("dataflow: functional and schedule", () => {
         biases.push(bias);
         frames.push(calibrate(raw, bias, measureFlat(raw)));
       }
-      return { summary: summariseNight(frames, { biases }), frames };
+      const summary = summariseNight(frames, { biases });
+      const firstTwo = summariseNight(frames.slice(0, 2)), kept = frames.slice();
+      frames.length = 2; // changed after the calls: they take the arrays as they were
+      return { summary, firstTwo, frames: kept };
     };
     const serial = await schedule(night);
     expect(serial.summary.frames).toBe(images.length);
+    expect(serial.firstTwo.frames).toBe(2);
     expect(serial.summary.biasRange).toEqual([Math.min(...serial.frames.map((f) => f.bias)), Math.max(...serial.frames.map((f) => f.bias))]);
     let stats: GraphStats | undefined;
     expect(await schedule(night, { client, onDone: (s) => (stats = s) })).toEqual(serial);
-    expect(stats!.nodes).toBe(3 * images.length + 1);
+    expect(stats!.nodes).toBe(3 * images.length + 2);
     expect(stats!.recoveries).toBe(0);
+  }, 60_000);
+
+  it("frees each value on its engine once every node taking it is computed, not at the end", async () => {
+    // two images' flats, each smoothed 30 times: two chains of 31 nodes
+    const chain = async () => images.slice(0, 2).map((raw) => {
+      let flat = measureFlat(raw);
+      for (let k = 0; k < 30; k++) flat = smoothFlat(flat, { delayMs: 10 });
+      return flat;
+    });
+    const serial = await schedule(chain);
+    let stats: GraphStats | undefined, done = false;
+    const run = schedule(chain, { client, onDone: (s) => (stats = s) }).finally(() => (done = true));
+    const held: number[] = []; // the most values an engine holds, polled while the chain runs
+    while (!done) {
+      held.push(Math.max(...(await client.direct().apply(dataflowHeld))));
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    expect(await run).toEqual(serial);
+    expect(held.length).toBeGreaterThan(5);
+    expect(Math.max(...held)).toBeGreaterThan(0);
+    expect(Math.max(...held)).toBeLessThanOrEqual(6); // (up to 62 without freeing)
+    expect(stats!.freed).toBe(62); // every value, the results once fetched
   }, 60_000);
 
   it("computes again what an engine took with it when killed mid-graph, and still gives the serial answer", async () => {

@@ -46,6 +46,18 @@ export const dataflowGet = task(import.meta.url, async function dataflowGet(id: 
   return store.get(id);
 });
 
+/** Forgets values that no node will need any more. */
+export const dataflowForget = task(import.meta.url, async function dataflowForget(ids: string[]): Promise<number> {
+  let n = 0;
+  for (const id of ids) if (store.delete(id)) n++;
+  return n;
+});
+
+/** How many dataflow values this engine holds. */
+export const dataflowHeld = task(import.meta.url, async function dataflowHeld(): Promise<number> {
+  return store.size;
+});
+
 /** Forgets the values of a graph (every id starting with `graph:`). */
 export const dataflowDrop = task(import.meta.url, async function dataflowDrop(graph: string): Promise<number> {
   let n = 0;

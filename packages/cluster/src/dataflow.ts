@@ -8,7 +8,10 @@
  * - a node runs where most of its inputs already are, and only the inputs
  *   held elsewhere travel there (through the client);
  * - a value lost with its engine is computed again from its lineage (the
- *   node's task and arguments), recursively.
+ *   node's task and arguments), recursively;
+ * - once the scheduled function has returned, a value is freed on its
+ *   engines as soon as every node taking it is computed (results once
+ *   fetched), so a long chain holds a few values at a time, not all of them.
  * Outside `schedule` (or without a client) the calls run here, one after
  * another: the same code, the serial answer. Refs count as inputs wherever
  * they are in the arguments: themselves, or inside arrays and plain objects.
@@ -16,7 +19,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { fnSpec, type Client } from "./client.ts";
-import { dataflowDrop, dataflowGet, dataflowRun, type Path } from "./dataflow-store.ts";
+import { dataflowDrop, dataflowForget, dataflowGet, dataflowRun, type Path } from "./dataflow-store.ts";
 import { EngineDiedError, RemoteError } from "./errors.ts";
 import { isTask, type Task } from "./task.ts";
 
@@ -30,6 +33,10 @@ interface Node {
   computing: Promise<void>;
   /** The value, once it came to this process. */
   local?: { value: unknown };
+  /** Nodes that take it as input and have not been computed yet. */
+  waiting: number;
+  /** Computed once (its inputs told). */
+  done?: boolean;
 }
 
 /** A value to come from a node of the graph: an argument for further calls, or `await` it. */
@@ -48,6 +55,13 @@ function refsIn(v: unknown, path: Path = [], out: { path: Path; ref: Ref }[] = [
   else if (Array.isArray(v)) v.forEach((x, i) => refsIn(x, [...path, i], out));
   else if (isPlain(v)) for (const [k, x] of Object.entries(v)) refsIn(x, [...path, k], out);
   return out;
+}
+
+/** A copy of the arrays and plain objects in `v` (Refs and other values shared): a call's arguments as they were when it was made. */
+function snapshot(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(snapshot);
+  if (isPlain(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, snapshot(x)]));
+  return v;
 }
 
 /** A copy of `v` with each Ref replaced by what `f` gives for it (arrays and plain objects copied, the rest shared). */
@@ -70,11 +84,21 @@ class Graph {
   transfers = 0;
   /** Nodes run again: after their engine died, or to replace a value lost with one. */
   recoveries = 0;
+  /** Values freed on the engines before the end of the graph. */
+  freed = 0;
+  /** Once the scheduled function has returned, no new node can take a value: one whose consumers are done is freed. */
+  private sealed = false;
+  /** The nodes of the result, kept until they came here. */
+  private kept = new Set<Node>();
+  /** Values to free, by engine, sent together. */
+  private toFree = new Map<number, string[]>();
 
   constructor(private readonly client?: Client) {}
 
   add(fn: Task, args: unknown[]): Ref {
-    const node: Node = { id: `${this.id}:${this.nodes.length}`, fn, args, holders: new Set(), computing: Promise.resolve() };
+    // (an array given, then changed by the caller, is taken as it was at the call)
+    const node: Node = { id: `${this.id}:${this.nodes.length}`, fn, args: snapshot(args) as unknown[], holders: new Set(), computing: Promise.resolve(), waiting: 0 };
+    for (const i of this.inputs(node)) i.waiting++;
     this.nodes.push(node);
     node.computing = this.compute(node);
     node.computing.catch(() => {}); // (its error reaches whoever awaits the node)
@@ -108,6 +132,11 @@ class Graph {
         node.holders.add(r.engine);
         for (const b of brought) b.holders.add(r.engine);
         this.placements.set(r.engine, (this.placements.get(r.engine) ?? 0) + 1);
+        if (!node.done) {
+          node.done = true;
+          for (const i of inputs) i.waiting--, this.release(i);
+        }
+        this.release(node);
         return;
       } catch (e) {
         if (!lost(e) || attempt >= RECOVERIES) throw e;
@@ -127,6 +156,40 @@ class Graph {
     return best;
   }
 
+  /**
+   * The function has returned: what it returned is kept until fetched, the
+   * rest freed when no longer needed. (An async function that returns a bare
+   * Ref returns only once that value exists: JavaScript awaits a returned
+   * thenable. Return it in an array or object to have the graph freed as it runs.)
+   */
+  seal(result: unknown) {
+    this.sealed = true;
+    for (const { ref } of refsIn(result)) this.kept.add(ref.node);
+    for (const n of this.nodes) this.release(n);
+  }
+
+  /**
+   * Frees a value on its engines once nothing can need it: the function has
+   * returned, every node taking it is computed, and it is not a result still
+   * to fetch. (Needed again after all, by a node run again after a loss, it
+   * is computed again from its lineage.)
+   */
+  private release(node: Node) {
+    if (!this.client || !this.sealed || node.waiting > 0 || !node.holders.size || (this.kept.has(node) && !node.local)) return;
+    if (!this.toFree.size) setImmediate(() => this.flushFrees());
+    for (const e of node.holders) {
+      if (!this.toFree.has(e)) this.toFree.set(e, []);
+      this.toFree.get(e)!.push(node.id);
+    }
+    node.holders.clear();
+    this.freed++;
+  }
+
+  private flushFrees() {
+    for (const [engine, ids] of this.toFree) void this.client!.direct([engine]).apply(dataflowForget, ids).catch(() => {}); // (an engine gone holds nothing)
+    this.toFree.clear();
+  }
+
   /** After a loss on `engine` (it died, or lost a value: a new process under its id) it is taken to hold nothing of the graph. */
   private forget(engine: number) {
     for (const n of this.nodes) n.holders.delete(engine);
@@ -137,6 +200,11 @@ class Graph {
     await node.computing;
     if (this.client && !node.local && node.holders.size === 0) {
       this.recoveries++;
+      // run again, it needs its inputs again
+      if (node.done) {
+        node.done = false;
+        for (const i of this.inputs(node)) i.waiting++;
+      }
       node.computing = this.compute(node);
       await node.computing;
     }
@@ -144,6 +212,7 @@ class Graph {
 
   /** The node's value here: fetched from an engine that holds it (once), recomputed if all of them lost it. */
   async valueOf(node: Node): Promise<unknown> {
+    this.kept.add(node); // (not freed until it is here)
     for (let attempt = 0; ; attempt++) {
       await this.available(node);
       if (node.local) return node.local.value;
@@ -151,6 +220,7 @@ class Graph {
       try {
         const value = await this.client!.submit("call", fnSpec(dataflowGet), [node.id], { to: engine });
         node.local = { value };
+        this.release(node);
         return value;
       } catch (e) {
         if (!lost(e) || attempt >= RECOVERIES) throw e;
@@ -161,7 +231,7 @@ class Graph {
 
   /** Every node computed (the first error thrown). */
   async settled(): Promise<void> {
-    for (let i = 0; i < this.nodes.length; i++) await this.available(this.nodes[i]);
+    for (let i = 0; i < this.nodes.length; i++) await this.nodes[i].computing;
   }
 
   /** The graph's values forgotten on every engine. */
@@ -200,6 +270,8 @@ export interface GraphStats {
   recoveries: number;
   /** Nodes run per engine. */
   placements: Map<number, number>;
+  /** Values freed on the engines as soon as nothing could need them, before the graph's end. */
+  freed: number;
 }
 
 export interface ScheduleOptions {
@@ -217,9 +289,11 @@ export interface ScheduleOptions {
 export async function schedule<T>(fn: () => T | Promise<T>, options: ScheduleOptions = {}): Promise<Resolved<Awaited<T>>> {
   const graph = new Graph(options.client);
   try {
-    const resolved = await substitute(await current.run(graph, fn), (r) => graph.valueOf(r.node));
+    const out = await current.run(graph, fn);
+    graph.seal(out);
+    const resolved = await substitute(out, (r) => graph.valueOf(r.node));
     await graph.settled();
-    options.onDone?.({ nodes: graph.nodes.length, transfers: graph.transfers, recoveries: graph.recoveries, placements: graph.placements });
+    options.onDone?.({ nodes: graph.nodes.length, transfers: graph.transfers, recoveries: graph.recoveries, placements: graph.placements, freed: graph.freed });
     return resolved as Resolved<Awaited<T>>;
   } finally {
     await graph.drop();
