@@ -64,9 +64,12 @@ describe("cluster launchers", () => {
       const env = { ...process.env, MERIDIAN_HOME: join(dir, "home"), PATH: `${join(dir, "bin")}:${process.env.PATH}` };
       const profile = join(dir, "home/profiles/default");
       let pids: number[] = [];
-      // (the engines run here: the controller on loopback, which the launcher warns engines elsewhere cannot reach)
-      const started = meridian(["cluster", "start", "--engines", "2", "--launcher", launcher, "--ip", "127.0.0.1", ...extra], env);
+      // The engines run here. mpiexec: listening on every interface (the default with a launcher), handed out as
+      // 127.0.0.1; the others: on loopback, which the launcher warns engines elsewhere cannot reach.
+      const where = launcher === "mpiexec" ? ["--location", "127.0.0.1"] : ["--ip", "127.0.0.1"];
+      const started = meridian(["cluster", "start", "--engines", "2", "--launcher", launcher, ...where, ...extra], env);
       expect(started.stderr).toBe(launcher === "mpiexec" ? "" : "meridian: warning: the controller is at 127.0.0.1, which engines on other hosts cannot reach: give --ip (an address, an interface or *)\n");
+      if (launcher === "mpiexec") expect(JSON.parse(readFileSync(join(profile, "connection.json"), "utf8"))).toMatchObject({ bind: "0.0.0.0", ip: "127.0.0.1", curve: expect.any(String) });
       expect(started.status).toBe(0);
       expect(started.stdout).toMatch(/^cluster started: controller pid \d+, 2 engines/);
       try {

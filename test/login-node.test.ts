@@ -88,7 +88,7 @@ describe.skipIf(skipped !== undefined)("laptop → login node → batch nodes", 
       expect(await client.loadBalanced().map((x: number) => x * 3, [1, 2, 3, 4])).toEqual([3, 6, 9, 12]);
       const info: ConnectionInfo = JSON.parse(readFileSync(connection, "utf8"));
       const log = readFileSync(sshLog, "utf8");
-      expect(log).toMatch(/^ssh -o BatchMode=yes -o ExitOnForwardFailure=yes -o ServerAliveInterval=15 me@login cat \.meridian\/profiles\/default\/connection\.json$/m);
+      expect(log).toMatch(/^ssh -o BatchMode=yes -o ExitOnForwardFailure=yes -o ServerAliveInterval=15 me@login cat '\.meridian\/profiles\/default\/connection\.json'$/m);
       const tunnel = new RegExp(`^ssh -N -o BatchMode=yes -o ExitOnForwardFailure=yes -o ServerAliveInterval=15 -L 127\\.0\\.0\\.1:(\\d+):${info.ip.replace(/\./g, "\\.")}:${info.clientPort} me@login$`, "m").exec(log);
       expect(tunnel).not.toBeNull();
       tunnelPort = Number(tunnel![1]);

@@ -50,7 +50,7 @@ const profileOptions = (c: Command, connection?: string) => {
   return connection ? c.option("--connection <file>", `connection file to ${connection} (default: the profile's)`) : c;
 };
 const listenOptions = (c: Command) => c
-  .option("--ip <address>", "where to listen: an address, a network interface (ib0) or * for all (default 127.0.0.1); off loopback, connections are encrypted (CurveZMQ, keys made at start)")
+  .option("--ip <address>", "where to listen: an address, a network interface (ib0) or * for all (default 127.0.0.1; * with a launcher other than local); off loopback, connections are encrypted (CurveZMQ, keys made at start)")
   .option("--location <address>", "the address engines and clients connect to (default: the --ip address; for *, this host's first external IPv4)")
   .option("--curve", "encrypt with CurveZMQ on loopback too");
 

@@ -20,6 +20,9 @@ function ipv4s(): { name: string; address: string; internal: boolean }[] {
     .sort((a, b) => Number(a.internal) - Number(b.internal));
 }
 
+/** This host's external IPv4 addresses, by interface. */
+export const externalIPv4s = () => ipv4s().filter((a) => !a.internal);
+
 /** The address to bind (`0.0.0.0` for every interface) and the one to hand out. */
 export function resolveAddress(ip = "127.0.0.1", location?: string): { bind: string; location: string } {
   let bind = ip;
@@ -31,7 +34,7 @@ export function resolveAddress(ip = "127.0.0.1", location?: string): { bind: str
   }
   if (location) return { bind, location };
   if (bind !== "0.0.0.0") return { bind, location: bind };
-  const external = ipv4s().find((a) => !a.internal);
+  const [external] = externalIPv4s();
   if (!external) throw new ClusterError("listening on every interface, but this host has no external IPv4 address to give engines: name one with --location");
   return { bind, location: external.address };
 }

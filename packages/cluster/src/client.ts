@@ -104,8 +104,9 @@ export class Client {
     try {
       await client.request({ t: "hello" }, timeout);
     } catch (e) {
+      const said = tunnel?.stderr();
       client.close();
-      throw new ClusterError(`no controller answered at ${endpoint(info, "client")}${ssh ? ` (through ssh ${ssh})` : ""} within ${timeout} s (${(e as Error).message})`);
+      throw new ClusterError(`no controller answered at ${endpoint(info, "client")}${ssh ? ` (through ssh ${ssh}${said ? `, which said: ${said}` : ""})` : ""} within ${timeout} s (${(e as Error).message})`);
     }
     return client;
   }

@@ -15,7 +15,7 @@ import type { ChildProcess } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { isLoopback } from "./address.ts";
+import { externalIPv4s, isLoopback } from "./address.ts";
 import { writeConnection } from "./connection.ts";
 import { Controller } from "./controller.ts";
 import { launch, LAUNCHERS, type Launched, type LauncherName } from "./launchers.ts";
@@ -48,8 +48,13 @@ try {
 }
 writeConnection(file, controller.info);
 const warnings: string[] = [];
-if (launcher !== "local" && launcher !== "mpiexec" && isLoopback(controller.info.ip)) {
-  warnings.push(`the controller is at ${controller.info.ip}, which engines on other hosts cannot reach: give --ip (an address, an interface or *)`);
+const { ip, bind } = controller.info;
+if (launcher !== "local" && launcher !== "mpiexec" && (isLoopback(ip) || isLoopback(bind ?? ip))) {
+  warnings.push(`the controller is at ${isLoopback(ip) ? ip : bind}, which engines on other hosts cannot reach: give --ip (an address, an interface or *)`);
+}
+const external = externalIPv4s();
+if (bind === "0.0.0.0" && !arg("--location") && external.length > 1) {
+  warnings.push(`this host has several addresses (${external.map((a) => `${a.name} ${a.address}`).join(", ")}) and engines are given ${ip}: if they cannot reach it, name another with --ip or --location`);
 }
 for (const w of warnings) log(`warning: ${w}`);
 if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);

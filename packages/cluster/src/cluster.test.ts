@@ -4,12 +4,15 @@
  * module, and the same task run serially for the expected values.
  */
 import { spawn } from "node:child_process";
-import { networkInterfaces } from "node:os";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { networkInterfaces, tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Dealer } from "zeromq";
 import { resolveAddress } from "./address.ts";
 import { Client } from "./client.ts";
 import { Cluster, type ClusterOptions } from "./cluster.ts";
+import { awaitConnection, writeConnection } from "./connection.ts";
 import { Engine } from "./engine.ts";
 import { CancelledError, EngineDiedError, RemoteError, TaskTimeoutError } from "./errors.ts";
 import { double, fail, flaky, killEngine, noop, sleep, spin, square, whereAmI } from "./fixtures/tasks.ts";
@@ -310,6 +313,23 @@ describe("engines that die", () => {
       await until("the orphaned cluster to end", () => orphans.every((p) => !isAlive(p)), 15);
     } finally {
       parent.kill("SIGKILL");
+    }
+  });
+});
+
+describe("the connection file", () => {
+  it("an engine waits for one that appears late, or is half written, and gives up after its time naming it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "meridian-conn-")), file = join(dir, "connection.json");
+    try {
+      const info = { version: 1 as const, ip: "127.0.0.1", clientPort: 1, enginePort: 2, key: "00".repeat(32), pid: 0, created: "" };
+      setTimeout(() => writeFileSync(file, "{\"ip\": \"127."), 200); // half written, as a reader may see on NFS
+      setTimeout(() => writeConnection(file, info), 600);
+      expect(await awaitConnection(file, 5)).toEqual(info);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(readdirSync(dir)).toEqual(["connection.json"]); // (written whole: no temporary file left)
+      await expect(awaitConnection(join(dir, "none.json"), 0.3)).rejects.toThrow(/cannot read the connection file .*none\.json: ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -2,7 +2,7 @@
  * The connection file: where the controller listens and the cluster's key.
  * Written with mode 0600; whoever can read it can run code on the engines.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { curveKeyPair } from "zeromq";
@@ -34,10 +34,13 @@ export const meridianHome = () => process.env.MERIDIAN_HOME ?? join(homedir(), "
 /** Where a profile's files live: connection.json, cluster.pid, cluster.log. */
 export const profileDir = (profile = "default") => join(meridianHome(), "profiles", profile);
 
+/** Written whole or not at all (a new file renamed over the old): a reader never sees half of it. */
 export function writeConnection(path: string, info: ConnectionInfo) {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileSync(path, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
-  chmodSync(path, 0o600); // also when the file existed with other rights
+  const partial = `${path}.${process.pid}.tmp`;
+  writeFileSync(partial, JSON.stringify(info, null, 2) + "\n", { mode: 0o600 });
+  chmodSync(partial, 0o600); // (whatever the umask)
+  renameSync(partial, path);
 }
 
 export function readConnection(path: string): ConnectionInfo {
@@ -65,13 +68,20 @@ export function parseConnection(text: string, where: string): ConnectionInfo {
 }
 
 /**
- * The connection file, once it exists: an engine of a batch job may start
- * before a shared filesystem shows it the file (as ipengine's wait_for_url_file).
+ * The connection file, once it can be read: an engine of a batch job may
+ * start before a shared filesystem shows it the file (as ipengine's
+ * wait_for_url_file); a file that is not one is tried again until `seconds`.
  */
 export async function awaitConnection(path: string, seconds = 10): Promise<ConnectionInfo> {
   const until = Date.now() + seconds * 1000;
-  while (!existsSync(path) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-  return readConnection(path);
+  for (;;) {
+    try {
+      return readConnection(path);
+    } catch (e) {
+      if (Date.now() >= until) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 /** Socket options for connecting to the controller: CurveZMQ with a fresh key pair when it encrypts. */

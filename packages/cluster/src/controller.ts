@@ -393,7 +393,9 @@ export class Controller {
     this.closed = true;
     for (const e of this.byId.values()) this.toEngines.send([e.routing, ...this.signer.seal({ t: "stop" })]);
     // Every engine must hear it (hundreds of stops take a while): handed to ZeroMQ, then half a second to leave.
-    await Promise.race([this.toEngines.drained(), new Promise((r) => setTimeout(r, 2000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.toEngines.drained(), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
     this.engines.linger = 500;
     for (const t of this.tasks.values()) clearTimeout(t.timer);
     this.clients.close();

@@ -46,6 +46,7 @@ export class Engine {
   private registered!: () => void;
   /** This registration's nonce: the controller welcomes a repeated one once, and the engine heeds only its welcome. */
   private nonce = "";
+  private welcomed?: unknown;
   private retry?: NodeJS.Timeout;
   private ended!: () => void;
   readonly ready: Promise<void>;
@@ -143,7 +144,8 @@ export class Engine {
       if (!msg) return false;
       const h = msg.header;
       if (h.t === "welcome") {
-        if (h.u !== this.nonce || this.id === h.engine) return false; // an older registration's, or a repeat
+        if (h.u !== this.nonce || this.welcomed === h.u) return false; // an older registration's, or a repeat
+        this.welcomed = h.u;
         clearTimeout(this.retry);
         this.id = h.engine as number;
         this.registered();

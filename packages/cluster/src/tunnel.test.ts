@@ -1,14 +1,19 @@
 /**
  * ssh failing, as it may: a host it cannot reach, a login node without a
  * cluster, a connection file that is not one, a forward it cannot make.
- * Each is a ClusterError naming the host and what ssh said, soon. (The
- * tunnel working is tested end to end in test/login-node.test.ts.)
+ * Each is a ClusterError naming the host and what ssh said, soon. And the
+ * tunnel working, through test/fixtures/fake-ssh.mjs on this host (across
+ * network namespaces, in test/login-node.test.ts).
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Client } from "./client.ts";
+import { Cluster } from "./cluster.ts";
+import { writeConnection } from "./connection.ts";
 import { ClusterError } from "./errors.ts";
 import { fetchConnection, sshTunnel } from "./tunnel.ts";
 
@@ -47,6 +52,37 @@ it("a forward ssh cannot make fails at once with ssh's words; so does Client.con
   await expect(Client.connect(info, { ssh: "me@noforward" })).rejects.toThrow(ClusterError);
   expect(Date.now() - started).toBeLessThan(5000);
 });
+
+it("through a working ssh: the connection file read there, the client port forwarded, closed with the client", async () => {
+  const far = mkdtempSync(join(tmpdir(), "meridian-tunnel-far-")), log = join(far, "ssh.log");
+  mkdirSync(join(far, "bin"));
+  writeFileSync(join(far, "bin/ssh"), `#!/bin/bash\nexec ${process.execPath} ${fileURLToPath(new URL("../../../test/fixtures/fake-ssh.mjs", import.meta.url))} "$@"\n`, { mode: 0o755 });
+  const cluster = await Cluster.start({ engines: 1 });
+  const saved = { ...process.env };
+  try {
+    writeConnection(join(far, "home/.meridian/profiles/night/connection.json"), cluster.info);
+    Object.assign(process.env, { PATH: `${join(far, "bin")}:${PATH}`, FAKE_SSH_LOG: log, FAKE_SSH_HOME: join(far, "home"), FAKE_SSH_NETNS: "" });
+    const client = await Client.connect(undefined, { ssh: "me@far", profile: "night" });
+    try {
+      expect(await client.loadBalanced().map((x: number) => x + 100, [1, 2])).toEqual([101, 102]);
+    } finally {
+      client.close();
+    }
+    const calls = readFileSync(log, "utf8");
+    expect(calls).toMatch(/^ssh -o BatchMode=yes -o ExitOnForwardFailure=yes -o ServerAliveInterval=15 me@far cat '\.meridian\/profiles\/night\/connection\.json'$/m);
+    const port = Number(new RegExp(`^ssh -N .* -L 127\\.0\\.0\\.1:(\\d+):127\\.0\\.0\\.1:${cluster.info.clientPort} me@far$`, "m").exec(calls)?.[1]);
+    expect(port).toBeGreaterThan(0);
+    const accepts = () => new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1").once("connect", () => (socket.destroy(), resolve(true))).once("error", () => resolve(false));
+    });
+    for (let t = 0; t < 50 && (await accepts()); t++) await new Promise((r) => setTimeout(r, 100));
+    expect(await accepts()).toBe(false); // the tunnel is gone
+  } finally {
+    process.env = saved;
+    await cluster.stop();
+    rmSync(far, { recursive: true, force: true });
+  }
+}, 60_000);
 
 it("without ssh on PATH", async () => {
   process.env.PATH = "/nonexistent";

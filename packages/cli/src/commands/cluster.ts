@@ -39,7 +39,12 @@ export async function controller(o: ProfileOptions & ListenOptions & { clientPor
 
 /** `meridian engine`: one engine in the foreground. */
 export async function engine(o: ProfileOptions & { wait?: string; timeout?: string }) {
-  const e = await Engine.start(await awaitConnection(files(o).connection, Number(o.wait ?? 10)), { timeout: Number(o.timeout ?? 60) });
+  const seconds = (flag: string, v: string) => {
+    if (!(Number(v) >= 0)) throw new ClusterError(`--${flag} must be a number of seconds, got ${v}`);
+    return Number(v);
+  };
+  const info = await awaitConnection(files(o).connection, seconds("wait", o.wait ?? "10"));
+  const e = await Engine.start(info, { timeout: seconds("timeout", o.timeout ?? "60") });
   console.log(`engine ${e.id} (pid ${process.pid}) registered`);
   const stop = () => void e.stop();
   process.once("SIGINT", stop);
