@@ -114,7 +114,8 @@ describe("dataflow: functional and schedule", () => {
     const before = (await client.status()).engines;
     let stats: GraphStats | undefined;
     const run = schedule(pipeline(150), { client, onDone: (s) => (stats = s) });
-    await new Promise((r) => setTimeout(r, 700)); // some nodes done, some running
+    // some nodes done on the engine to kill (its values are needed later), some running
+    for (let t = 0; t < 200 && ((await client.status()).engines.find((e) => e.pid === before[1].pid)?.done ?? 0) < before[1].done + 2; t++) await new Promise((r) => setTimeout(r, 25));
     process.kill(before[1].pid, "SIGKILL");
     expect(await run).toEqual(serial);
     expect(stats!.recoveries).toBeGreaterThanOrEqual(1);
