@@ -30,11 +30,13 @@ program.command("read")
   .option("--out <file>", "write to a .npy (numpy format) or .json file instead of stdout")
   .action(lazy(() => import("./commands/read.ts"), "read"));
 
-program.command("repl")
+/** --ssh, where a command joins a running cluster. */
+const viaSsh = (c: Command) => c.option("--ssh <user@host>", "reach the cluster through ssh to its login node (its connection file read from there unless --connection)");
+
+viaSsh(program.command("repl"))
   .description("an interactive session bound to a cluster: rc, lb, dv, open, catalog, reduce, pmf preloaded; .px, .engines, .status")
   .option("--engines <n>", "engines of the local cluster it starts (default: one per core)")
   .option("--connection <file>", "join a running cluster instead (its connection file)")
-  .option("--ssh <user@host>", "reach the cluster through ssh to its login node (its connection file read from there unless --connection)")
   .action(lazy(() => import("./commands/repl.ts"), "replCommand"));
 
 program.command("demo")
@@ -75,16 +77,14 @@ listenOptions(profileOptions(cluster.command("start")
   .option("--hosts <hosts>", "with --launcher ssh: the hosts, comma-separated, used in turn")))
   .action(lazy(cluster$, "clusterStart"));
 profileOptions(cluster.command("stop").description("stop the profile's cluster")).action(lazy(cluster$, "clusterStop"));
-profileOptions(cluster.command("status").description("engines, their load, queue, tasks done and failed, tasks/s"), "read")
+viaSsh(profileOptions(cluster.command("status").description("engines, their load, queue, tasks done and failed, tasks/s"), "read"))
   .option("--json", "as JSON")
-  .option("--ssh <user@host>", "reach the cluster through ssh to its login node (its connection file read from there unless --connection)")
   .action(lazy(cluster$, "clusterStatus"));
 
 /** Where a command's tasks run: here (the default), on a local cluster started for it, or on a running one. */
-const whereToRun = (c: Command) => c
+const whereToRun = (c: Command) => viaSsh(c
   .option("--engines <n>", "start a local cluster of n engines for this run")
-  .option("--connection <file>", "run on the cluster of this connection file")
-  .option("--ssh <user@host>", "reach the cluster through ssh to its login node (its connection file read from there unless --connection)");
+  .option("--connection <file>", "run on the cluster of this connection file"));
 
 whereToRun(program.command("reduce"))
   .description("CDO-style operators over files: e.g. meridian reduce yearmonmean,fldmean tas_*.nc --var tas --out out.nc")
