@@ -12,12 +12,12 @@
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, ClusterError, type ConnectionInfo } from "@meridian/cluster";
+import { accepts } from "../packages/cluster/src/ports.ts";
 import { BIN } from "../packages/cli/src/run.test-util.ts";
 import { link, type Link } from "./netns-util.ts";
 
@@ -96,9 +96,8 @@ describe.skipIf(skipped !== undefined)("laptop → login node → batch nodes", 
       client.close();
     }
     // the tunnel ends with the client
-    const accepts = () => new Promise<boolean>((resolve) => connect(tunnelPort, "127.0.0.1").once("connect", function (this: any) { this.destroy(); resolve(true); }).once("error", () => resolve(false)));
-    for (let t = 0; t < 50 && (await accepts()); t++) await new Promise((r) => setTimeout(r, 100));
-    expect(await accepts()).toBe(false);
+    for (let t = 0; t < 50 && (await accepts(tunnelPort)); t++) await new Promise((r) => setTimeout(r, 100));
+    expect(await accepts(tunnelPort)).toBe(false);
   }, 90_000);
 
   it("the CLI from the laptop: status, and a reduction on the batch nodes with the answer computed here", () => {

@@ -26,7 +26,10 @@ import { isTask, type Task } from "./task.ts";
 interface Node {
   id: string;
   fn: Task;
+  /** The arguments as they were at the call, where its Refs are (holes), and their nodes (each once). */
   args: unknown[];
+  holes: [Path, string][];
+  inputs: Node[];
   /** Engines that hold the value. */
   holders: Set<number>;
   /** Settles when the value exists somewhere (or failed). */
@@ -97,27 +100,26 @@ class Graph {
 
   add(fn: Task, args: unknown[]): Ref {
     // (an array given, then changed by the caller, is taken as it was at the call)
-    const node: Node = { id: `${this.id}:${this.nodes.length}`, fn, args: snapshot(args) as unknown[], holders: new Set(), computing: Promise.resolve(), waiting: 0 };
-    for (const i of this.inputs(node)) i.waiting++;
+    const taken = snapshot(args) as unknown[], refs = refsIn(taken);
+    const node: Node = {
+      id: `${this.id}:${this.nodes.length}`, fn, args: taken, holders: new Set(), computing: Promise.resolve(), waiting: 0,
+      holes: refs.map(({ path, ref }) => [path, ref.node.id]), inputs: [...new Set(refs.map((r) => r.ref.node))],
+    };
+    for (const i of node.inputs) i.waiting++;
     this.nodes.push(node);
     node.computing = this.compute(node);
     node.computing.catch(() => {}); // (its error reaches whoever awaits the node)
     return new Ref(this, node);
   }
 
-  private inputs(node: Node): Node[] {
-    return [...new Set(refsIn(node.args).map((r) => r.ref.node))];
-  }
-
   private async compute(node: Node): Promise<void> {
-    const inputs = this.inputs(node);
+    const { inputs, holes } = node;
     await Promise.all(inputs.map((i) => this.available(i)));
     if (!this.client) {
       node.local = { value: await node.fn(...((await substitute(node.args, (r) => this.valueOf(r.node))) as unknown[])) };
       return;
     }
     // The arguments travel with holes where the Refs are, filled on the engine from its store.
-    const holes = refsIn(node.args).map(({ path, ref }): [Path, string] => [path, ref.node.id]);
     const skeleton = await substitute(node.args, () => null);
     for (let attempt = 0; ; attempt++) {
       await Promise.all(inputs.map((i) => this.available(i)));
@@ -203,7 +205,7 @@ class Graph {
       // run again, it needs its inputs again
       if (node.done) {
         node.done = false;
-        for (const i of this.inputs(node)) i.waiting++;
+        for (const i of node.inputs) i.waiting++;
       }
       node.computing = this.compute(node);
       await node.computing;

@@ -6,7 +6,6 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
@@ -14,17 +13,11 @@ import { Client } from "./client.ts";
 import { writeConnection, type ConnectionInfo } from "./connection.ts";
 import { Controller } from "./controller.ts";
 import { square } from "./fixtures/tasks.ts";
+import { freePort } from "./ports.ts";
 import { newKey } from "./protocol.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "meridian-registration-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const freePort = () => new Promise<number>((resolve) => {
-  const server = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as { port: number };
-    server.close(() => resolve(port));
-  });
-});
 
 const N = 500; // the most the seeds' users ran
 

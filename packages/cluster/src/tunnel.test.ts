@@ -6,7 +6,6 @@
  * network namespaces, in test/login-node.test.ts).
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +14,7 @@ import { Client } from "./client.ts";
 import { Cluster } from "./cluster.ts";
 import { writeConnection } from "./connection.ts";
 import { ClusterError } from "./errors.ts";
+import { accepts } from "./ports.ts";
 import { fetchConnection, sshTunnel } from "./tunnel.ts";
 
 const bin = mkdtempSync(join(tmpdir(), "meridian-tunnel-"));
@@ -72,11 +72,8 @@ it("through a working ssh: the connection file read there, the client port forwa
     expect(calls).toMatch(/^ssh -o BatchMode=yes -o ExitOnForwardFailure=yes -o ServerAliveInterval=15 me@far cat '\.meridian\/profiles\/night\/connection\.json'$/m);
     const port = Number(new RegExp(`^ssh -N .* -L 127\\.0\\.0\\.1:(\\d+):127\\.0\\.0\\.1:${cluster.info.clientPort} me@far$`, "m").exec(calls)?.[1]);
     expect(port).toBeGreaterThan(0);
-    const accepts = () => new Promise<boolean>((resolve) => {
-      const socket = connect(port, "127.0.0.1").once("connect", () => (socket.destroy(), resolve(true))).once("error", () => resolve(false));
-    });
-    for (let t = 0; t < 50 && (await accepts()); t++) await new Promise((r) => setTimeout(r, 100));
-    expect(await accepts()).toBe(false); // the tunnel is gone
+    for (let t = 0; t < 50 && (await accepts(port)); t++) await new Promise((r) => setTimeout(r, 100));
+    expect(await accepts(port)).toBe(false); // the tunnel is gone
   } finally {
     process.env = saved;
     await cluster.stop();

@@ -8,9 +8,9 @@
  * to end. ssh runs non-interactively (BatchMode): use a key or an agent.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { connect, createServer } from "node:net";
 import { parseConnection, type ConnectionInfo } from "./connection.ts";
 import { ClusterError } from "./errors.ts";
+import { accepts, freePort } from "./ports.ts";
 
 const SSH_OPTIONS = ["-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes", "-o", "ServerAliveInterval=15"];
 
@@ -23,19 +23,6 @@ export function fetchConnection(target: string, { profile = "default", path }: {
   if (r.status !== 0) throw new ClusterError(`cannot read ${target}:${remote} (ssh exit ${r.status}): ${r.stderr.trim() || "no message"}; is a cluster running there (meridian cluster start)?`);
   return parseConnection(r.stdout, `${target}:${remote}`);
 }
-
-const freePort = () => new Promise<number>((resolve, reject) => {
-  const server = createServer().once("error", reject).listen(0, "127.0.0.1", () => {
-    const { port } = server.address() as { port: number };
-    server.close(() => resolve(port));
-  });
-});
-
-const accepts = (port: number) => new Promise<boolean>((resolve) => {
-  const socket = connect(port, "127.0.0.1");
-  socket.once("connect", () => (socket.destroy(), resolve(true)));
-  socket.once("error", () => resolve(false));
-});
 
 export interface Tunnel {
   /** The connection, with the client's end of the tunnel as the controller's address. */
