@@ -53,11 +53,17 @@ describe("meridian cluster", () => {
   it("a connection file that is not one is an error naming it", () => {
     const bad = join(home, "bad.json");
     writeFileSync(bad, "{ not json");
-    const r = meridian("engine", "--connection", bad);
+    // (--wait 0: an engine would otherwise try again for 10 s, as for a file still being written)
+    const r = meridian("engine", "--connection", bad, "--wait", "0");
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(`meridian: the connection file ${bad} is not JSON\n`);
     writeFileSync(bad, JSON.stringify({ ip: "127.0.0.1", clientPort: 1 }));
-    expect(meridian("engine", "--connection", bad).stderr).toMatch(/the connection file .*bad\.json lacks "enginePort"/);
+    expect(meridian("engine", "--connection", bad, "--wait", "0").stderr).toMatch(/the connection file .*bad\.json lacks "enginePort"/);
+    for (const [flag, value] of [["--wait", "soon"], ["--timeout", "-1"]]) {
+      const wrong = meridian("engine", "--connection", bad, flag, value);
+      expect(wrong.status).toBe(1);
+      expect(wrong.stderr).toBe(`meridian: ${flag} must be a number of seconds, got ${value}\n`);
+    }
   });
 
   it("meridian controller and meridian engine in the foreground", async () => {

@@ -43,8 +43,8 @@ export async function engine(o: ProfileOptions & { wait?: string; timeout?: stri
     if (!(Number(v) >= 0)) throw new ClusterError(`--${flag} must be a number of seconds, got ${v}`);
     return Number(v);
   };
-  const info = await awaitConnection(files(o).connection, seconds("wait", o.wait ?? "10"));
-  const e = await Engine.start(info, { timeout: seconds("timeout", o.timeout ?? "60") });
+  const wait = seconds("wait", o.wait ?? "10"), timeout = seconds("timeout", o.timeout ?? "60");
+  const e = await Engine.start(await awaitConnection(files(o).connection, wait), { timeout });
   console.log(`engine ${e.id} (pid ${process.pid}) registered`);
   const stop = () => void e.stop();
   process.once("SIGINT", stop);
